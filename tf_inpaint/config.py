@@ -1,0 +1,175 @@
+"""Frozen configuration dataclasses and their JSON round-trip.
+
+A run directory's `config.json` holds a `ModelConfig` and a `TrainConfig`; the
+networks are always rebuilt from it, never from command-line flags.
+"""
+import dataclasses
+import json
+import os
+from typing import Any
+
+from tf_inpaint.errors import InputError
+
+SUPPORTED_IMAGE_SIZES = (32, 64, 128)
+STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
+AUGMENTATIONS = ("auto", "none", "flip", "digits")
+CROPS = ("auto", "none", "square", "celeba")
+CONFIG_FILENAME = "config.json"
+CHECKPOINT_SUBDIR = "checkpoints"
+
+
+def _require(condition: bool, message: str) -> None:
+  if not condition:
+    raise InputError(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+  """Architecture of the DCGAN pair (the paper's at the defaults).
+
+  Attributes:
+    image_size: side of the square images; one of SUPPORTED_IMAGE_SIZES.
+    z_dim: length of the latent vector z, drawn from U[-1, 1].
+    base_filters: channels of G's last hidden layer and of D's first layer;
+      doubled at every halving of resolution (64 gives 4x4x512 at 64x64).
+    channels: image channels.
+  """
+  image_size: int = 64
+  z_dim: int = 100
+  base_filters: int = 64
+  channels: int = 3
+
+  def __post_init__(self):
+    _require(self.image_size in SUPPORTED_IMAGE_SIZES,
+             f"image_size={self.image_size}: expected one of "
+             f"{', '.join(map(str, SUPPORTED_IMAGE_SIZES))}")
+    _require(self.z_dim >= 1, f"z_dim={self.z_dim}: expected a positive integer")
+    _require(self.base_filters >= 1,
+             f"base_filters={self.base_filters}: expected a positive integer")
+    _require(self.channels in (1, 3),
+             f"channels={self.channels}: expected 1 or 3")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """How a DCGAN is trained.
+
+  Attributes:
+    dataset: dataset spec: a TFDS name, `folder:PATH` or `mat:PATH`.
+    data_dir: TFDS data directory (None: TFDS's default).
+    split: dataset split (TFDS only; folders and .mat files have one split).
+    first_image: 1-based index of the first image used, in the dataset's order
+      (sorted file names for folders), so a held-out tail stays unseen.
+    num_images: how many images from `first_image` on; 0 means all.
+    crop: central crop before resizing: `celeba` (the DCGAN face framing),
+      `square`, `none`, or `auto` (chosen per dataset).
+    augment: `flip` (horizontal flips, for faces and scenes), `digits` (small
+      shifts, colour jitter, inversion; never flips), `none`, or `auto`.
+    batch_size: global batch size, split over replicas.
+    steps: total training steps; raising it and rerunning continues a run.
+    learning_rate: Adam learning rate for both networks.
+    beta1: Adam beta_1 for both networks.
+    seed: the one seed for weights, data order, augmentation and noise.
+    strategy: `default`, `mirrored` or `multi_worker_mirrored`.
+    checkpoint_every: steps between checkpoints.
+    summary_every: steps between scalar summaries and progress lines.
+    image_every: steps between image grids of the fixed z batch.
+  """
+  dataset: str
+  data_dir: str | None = None
+  split: str = "train"
+  first_image: int = 1
+  num_images: int = 0
+  crop: str = "auto"
+  augment: str = "auto"
+  batch_size: int = 64
+  steps: int = 10000
+  learning_rate: float = 2e-4
+  beta1: float = 0.5
+  seed: int = 0
+  strategy: str = "default"
+  checkpoint_every: int = 500
+  summary_every: int = 50
+  image_every: int = 500
+
+  # Fields that may change when a run is continued: they set how long and how
+  # often, not what is computed.
+  RESUMABLE_FIELDS = ("steps", "checkpoint_every", "summary_every",
+                      "image_every")
+
+  def __post_init__(self):
+    _require(bool(self.dataset), "dataset: expected a dataset spec, got ''")
+    _require(self.first_image >= 1,
+             f"first_image={self.first_image}: expected >= 1")
+    _require(self.num_images >= 0,
+             f"num_images={self.num_images}: expected >= 0 (0 = all)")
+    _require(self.crop in CROPS,
+             f"crop={self.crop!r}: expected one of {', '.join(CROPS)}")
+    _require(self.augment in AUGMENTATIONS,
+             f"augment={self.augment!r}: expected one of "
+             f"{', '.join(AUGMENTATIONS)}")
+    _require(self.batch_size >= 1,
+             f"batch_size={self.batch_size}: expected a positive integer")
+    _require(self.steps >= 1, f"steps={self.steps}: expected >= 1")
+    _require(self.learning_rate > 0,
+             f"learning_rate={self.learning_rate}: expected > 0")
+    _require(0 <= self.beta1 < 1, f"beta1={self.beta1}: expected in [0, 1)")
+    _require(self.strategy in STRATEGIES,
+             f"strategy={self.strategy!r}: expected one of "
+             f"{', '.join(STRATEGIES)}")
+    for name in ("checkpoint_every", "summary_every", "image_every"):
+      value = getattr(self, name)
+      _require(value >= 1, f"{name}={value}: expected a positive integer")
+
+
+def _from_dict(cls, values: dict[str, Any], source: str):
+  known = {f.name for f in dataclasses.fields(cls)}
+  unknown = sorted(set(values) - known)
+  _require(not unknown, f"{source}: unknown {cls.__name__} fields {unknown}")
+  return cls(**values)
+
+
+def save_run_config(run_dir: str, model: ModelConfig,
+                    train: TrainConfig | None) -> str:
+  """Writes `config.json` atomically (no half-written file on a crash)."""
+  path = os.path.join(run_dir, CONFIG_FILENAME)
+  payload = {"model": dataclasses.asdict(model)}
+  if train is not None:
+    payload["train"] = dataclasses.asdict(train)
+  tmp_path = path + ".tmp"
+  with open(tmp_path, "w") as f:
+    json.dump(payload, f, indent=2, sort_keys=True)
+    f.write("\n")
+  os.replace(tmp_path, path)
+  return path
+
+
+def load_run_config(run_dir: str) -> tuple[ModelConfig, TrainConfig | None]:
+  """Reads a run directory's `config.json`; InputError if it is not a run."""
+  path = os.path.join(run_dir, CONFIG_FILENAME)
+  if not os.path.isfile(path):
+    raise InputError(f"{run_dir}: not a run directory (no {CONFIG_FILENAME})")
+  try:
+    with open(path) as f:
+      payload = json.load(f)
+    model = _from_dict(ModelConfig, payload["model"], path)
+    train = (_from_dict(TrainConfig, payload["train"], path)
+             if "train" in payload else None)
+  except (json.JSONDecodeError, KeyError, TypeError) as e:
+    raise InputError(f"{path}: not a valid run config ({e})") from e
+  return model, train
+
+
+def checkpoint_dir(run_dir: str) -> str:
+  """Where a run directory keeps its `tf.train.Checkpoint`s."""
+  return os.path.join(run_dir, CHECKPOINT_SUBDIR)
+
+
+def config_differences(saved, requested, ignore=()) -> list[str]:
+  """Lists `field: saved -> requested` for every differing dataclass field."""
+  return [
+      f"{f.name}: {getattr(saved, f.name)!r} -> {getattr(requested, f.name)!r}"
+      for f in dataclasses.fields(saved)
+      if f.name not in ignore
+      and getattr(saved, f.name) != getattr(requested, f.name)
+  ]

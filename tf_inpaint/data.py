@@ -1,0 +1,255 @@
+"""Dataset registry: a dataset spec to a `tf.data` stream of images in [-1, 1].
+
+Specs: a TFDS name (`svhn_cropped`, `celeb_a`, `dtd`, `oxford_iiit_pet`),
+`folder:PATH` (jpg/png, recursive, sorted) or `mat:PATH` (SVHN's MATLAB layout,
+`X` of shape 32x32x3xN). This is the only module that touches TFDS.
+
+Records (file paths, encoded bytes or uint8 arrays) are shuffled and skipped
+before decoding, so the training order is a function of the seed alone and a
+resumed run skips cheaply to the exact batch it stopped at.
+"""
+import dataclasses
+import os
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tf_inpaint.errors import InputError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+_SHUFFLE_BUFFER = 10_000
+# The DCGAN face framing: the central 108x108 of CelebA's 178x218 aligned
+# faces, as fractions so the half-resolution copy (89x109) frames the same.
+CELEBA_CROP = (108 / 218, 108 / 178)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TfdsEntry:
+  crop: str
+  augment: str
+
+
+TFDS_DATASETS = {
+    "svhn_cropped": _TfdsEntry(crop="none", augment="none"),
+    "celeb_a": _TfdsEntry(crop="celeba", augment="flip"),
+    "dtd": _TfdsEntry(crop="square", augment="flip"),
+    "oxford_iiit_pet": _TfdsEntry(crop="square", augment="flip"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSource:
+  """A dataset's undecoded records and how to decode them.
+
+  Attributes:
+    spec: the spec it was opened from.
+    records: finite dataset in a fixed order; strings (paths or encoded
+      images) or uint8 HxWxC arrays.
+    decode: record -> uint8 HxWx3 image.
+    num_examples: number of records.
+    crop: default central crop for this dataset (see TrainConfig.crop).
+    augment: default augmentation for this dataset (see TrainConfig.augment).
+  """
+  spec: str
+  records: tf.data.Dataset
+  decode: Callable[[tf.Tensor], tf.Tensor]
+  num_examples: int
+  crop: str
+  augment: str
+
+
+def _decode_bytes(encoded):
+  return tf.io.decode_image(encoded, channels=3, expand_animations=False)
+
+
+def _decode_path(path):
+  return _decode_bytes(tf.io.read_file(path))
+
+
+def _list_image_files(folder: str) -> list[str]:
+  """Sorted image files under `folder`; unreadable ones skipped, with a warning."""
+  if not os.path.isdir(folder):
+    raise InputError(f"folder:{folder}: no such directory")
+  paths = sorted(
+      os.path.join(root, name)
+      for root, _, names in os.walk(folder)
+      for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+  if not paths:
+    raise InputError(f"folder:{folder}: no image files "
+                     f"({', '.join(IMAGE_EXTENSIONS)}) found")
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  readable = []
+  for path in paths:
+    try:
+      with Image.open(path) as image:
+        image.verify()
+      readable.append(path)
+    except Exception as e:  # PIL raises many types for a bad file.
+      logging.warning("Skipping unreadable image %s (%s)", path, e)
+  if not readable:
+    raise InputError(f"folder:{folder}: none of the {len(paths)} image files "
+                     "could be read")
+  return readable
+
+
+def _open_folder(spec: str, folder: str) -> ImageSource:
+  paths = _list_image_files(folder)
+  return ImageSource(spec, tf.data.Dataset.from_tensor_slices(paths),
+                     _decode_path, len(paths), crop="square", augment="flip")
+
+
+def _open_mat(spec: str, path: str) -> ImageSource:
+  from scipy import io as scipy_io  # pylint: disable=g-import-not-at-top
+  if not os.path.isfile(path):
+    raise InputError(f"mat:{path}: no such file")
+  try:
+    contents = scipy_io.loadmat(path, variable_names=["X"])
+  except Exception as e:  # scipy raises several types for a non-.mat file.
+    raise InputError(f"mat:{path}: not a readable MATLAB file ({e})") from e
+  images = contents.get("X")
+  if images is None:
+    raise InputError(f"mat:{path}: no variable 'X' (expected SVHN's layout, "
+                     "X of shape 32x32x3xN)")
+  if images.ndim != 4 or images.shape[2] != 3:
+    raise InputError(f"mat:{path}: X has shape {images.shape}, expected "
+                     "HxWx3xN")
+  images = np.ascontiguousarray(np.transpose(images, (3, 0, 1, 2)))
+  return ImageSource(spec, tf.data.Dataset.from_tensor_slices(
+      images.astype(np.uint8)), tf.identity, len(images), crop="none",
+                     augment="digits")
+
+
+def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  builder = tfds.builder(name, data_dir=data_dir)
+  builder.download_and_prepare()
+  records = builder.as_dataset(
+      split=split, shuffle_files=False,
+      decoders={"image": tfds.decode.SkipDecoding()})
+  records = records.map(lambda example: example["image"])
+  entry = TFDS_DATASETS[name]
+  return ImageSource(name, records, _decode_bytes,
+                     int(records.cardinality()), entry.crop, entry.augment)
+
+
+def open_source(spec: str, data_dir: str | None = None, split: str = "train",
+                first_image: int = 1, num_images: int = 0) -> ImageSource:
+  """Opens a dataset spec, selecting `num_images` from the 1-based `first_image`."""
+  if spec.startswith("folder:"):
+    source = _open_folder(spec, os.path.expanduser(spec[len("folder:"):]))
+  elif spec.startswith("mat:"):
+    source = _open_mat(spec, os.path.expanduser(spec[len("mat:"):]))
+  elif spec in TFDS_DATASETS:
+    source = _open_tfds(spec, split, data_dir and os.path.expanduser(data_dir))
+  elif os.path.isdir(os.path.expanduser(spec)):
+    source = _open_folder(spec, os.path.expanduser(spec))
+  else:
+    raise InputError(f"dataset={spec!r}: expected one of "
+                     f"{', '.join(TFDS_DATASETS)}, folder:PATH or mat:PATH")
+  return select(source, first_image, num_images)
+
+
+def select(source: ImageSource, first_image: int, num_images: int):
+  """Keeps `num_images` records from the 1-based `first_image` (0 = to the end)."""
+  available = source.num_examples - (first_image - 1)
+  if available <= 0:
+    raise InputError(f"first_image={first_image}: {source.spec} has only "
+                     f"{source.num_examples} images")
+  count = available if num_images == 0 else min(num_images, available)
+  if (first_image, count) == (1, source.num_examples):
+    return source
+  records = source.records.skip(first_image - 1).take(count)
+  return dataclasses.replace(source, records=records, num_examples=count)
+
+
+def _central_crop(image, crop: str):
+  if crop == "none":
+    return image
+  shape = tf.shape(image)
+  height, width = shape[0], shape[1]
+  if crop == "celeba":
+    crop_h = tf.cast(tf.round(tf.cast(height, tf.float32) * CELEBA_CROP[0]),
+                     tf.int32)
+    crop_w = tf.cast(tf.round(tf.cast(width, tf.float32) * CELEBA_CROP[1]),
+                     tf.int32)
+  else:  # square
+    crop_h = crop_w = tf.minimum(height, width)
+  return tf.image.crop_to_bounding_box(image, (height - crop_h) // 2,
+                                       (width - crop_w) // 2, crop_h, crop_w)
+
+
+def to_model_range(image_uint8, image_size: int, crop: str):
+  """uint8 HxWx3 -> float32 image_size^2x3 in [-1, 1] (crop, antialiased resize)."""
+  image = _central_crop(image_uint8, crop)
+  image = tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size),
+                          antialias=True)
+  return tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
+
+
+def _augment(image, augment: str, seed):
+  """Stateless augmentation, so an image's augmentation depends on its index."""
+  if augment == "flip":
+    return tf.image.stateless_random_flip_left_right(image, seed)
+  if augment == "digits":
+    seeds = tf.random.experimental.stateless_split(seed, 5)
+    size = tf.shape(image)[0]
+    shift = 2  # pixels, either way
+    padded = tf.pad(image, [[shift, shift], [shift, shift], [0, 0]],
+                    mode="SYMMETRIC")
+    image = tf.image.stateless_random_crop(padded, tf.stack([size, size, 3]),
+                                           seeds[0])
+    image = tf.image.stateless_random_brightness(image, 0.2, seeds[1])
+    image = tf.image.stateless_random_contrast(image, 0.7, 1.3, seeds[2])
+    image = tf.image.stateless_random_hue(image * 0.5 + 0.5, 0.08,
+                                          seeds[3]) * 2.0 - 1.0
+    invert = tf.random.stateless_uniform([], seeds[4]) < 0.5
+    image = tf.where(invert, -image, image)
+    return tf.clip_by_value(image, -1.0, 1.0)
+  return image
+
+
+def resolve(source: ImageSource, crop: str, augment: str) -> tuple[str, str]:
+  """Replaces `auto` crop/augment with the dataset's own default."""
+  return (source.crop if crop == "auto" else crop,
+          source.augment if augment == "auto" else augment)
+
+
+def images(source: ImageSource, image_size: int, crop: str = "auto"):
+  """The source's images in order, unbatched, float32 in [-1, 1]; no augmentation."""
+  crop, _ = resolve(source, crop, "none")
+  return source.records.map(
+      lambda record: to_model_range(source.decode(record), image_size, crop),
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def training_batches(source: ImageSource, image_size: int, batch_size: int,
+                     seed: int, crop: str = "auto", augment: str = "auto",
+                     start_step: int = 0) -> tf.data.Dataset:
+  """An endless, seeded stream of batches, starting at batch `start_step`.
+
+  Raises:
+    InputError: if `batch_size` exceeds the number of images.
+  """
+  if batch_size > source.num_examples:
+    raise InputError(f"batch_size={batch_size}: larger than the dataset "
+                     f"{source.spec} ({source.num_examples} images)")
+  crop, augment = resolve(source, crop, augment)
+  records = source.records.shuffle(
+      min(source.num_examples, _SHUFFLE_BUFFER), seed=seed,
+      reshuffle_each_iteration=True).repeat()
+  records = records.enumerate().skip(start_step * batch_size)
+
+  def prepare(index, record):
+    image = to_model_range(source.decode(record), image_size, crop)
+    element_seed = tf.random.experimental.stateless_fold_in(
+        tf.constant([seed, 0], tf.int64), index)
+    return _augment(image, augment, element_seed)
+
+  dataset = records.map(prepare, num_parallel_calls=tf.data.AUTOTUNE,
+                        deterministic=True)
+  # Files that pass the header check but fail to decode are dropped, logged.
+  dataset = dataset.ignore_errors(log_warning=True)
+  return dataset.batch(batch_size, drop_remainder=True).prefetch(
+      tf.data.AUTOTUNE)

@@ -1,0 +1,97 @@
+"""DCGAN generator and discriminator (Radford et al.; Yeh et al. Sec. 4).
+
+G: z in U[-1,1]^z_dim -> dense 4x4xC -> BN -> ReLU -> 5x5 stride-2 transposed
+convolutions halving the channels (BN + ReLU) -> tanh image. D mirrors it:
+5x5 stride-2 convolutions doubling the channels, LeakyReLU(0.2), BN on all but
+the first, and one logit. Only `ModelConfig` decides the shapes.
+"""
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from tf_inpaint.config import ModelConfig
+
+# DCGAN's initialisation and batch-norm constants.
+_KERNEL_INIT_STDDEV = 0.02
+_BN_MOMENTUM = 0.9
+_BN_EPSILON = 1e-5
+
+
+def _num_resolution_steps(config: ModelConfig) -> int:
+  """How many factor-2 steps lie between 4x4 and the image size."""
+  return int(math.log2(config.image_size // 4))
+
+
+def _kernel_init():
+  return keras.initializers.RandomNormal(stddev=_KERNEL_INIT_STDDEV)
+
+
+def _batch_norm():
+  return layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON)
+
+
+class Generator(keras.Model):
+  """Maps latent vectors (N, z_dim) to images (N, S, S, channels) in [-1, 1]."""
+
+  def __init__(self, config: ModelConfig, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    steps = _num_resolution_steps(config)
+    first_channels = config.base_filters * 2 ** (steps - 1)
+    self.project = layers.Dense(4 * 4 * first_channels, use_bias=False,
+                                kernel_initializer=_kernel_init())
+    self.reshape = layers.Reshape((4, 4, first_channels))
+    self.project_norm = _batch_norm()
+    self.upsample = []
+    for i in range(1, steps):
+      self.upsample.append((
+          layers.Conv2DTranspose(first_channels // 2**i, 5, strides=2,
+                                 padding="same", use_bias=False,
+                                 kernel_initializer=_kernel_init()),
+          _batch_norm()))
+    self.to_image = layers.Conv2DTranspose(
+        config.channels, 5, strides=2, padding="same",
+        kernel_initializer=_kernel_init())
+
+  def call(self, z, training=False):
+    x = self.reshape(self.project(z))
+    x = tf.nn.relu(self.project_norm(x, training=training))
+    for conv, norm in self.upsample:
+      x = tf.nn.relu(norm(conv(x), training=training))
+    return tf.tanh(self.to_image(x))
+
+
+class Discriminator(keras.Model):
+  """Maps images (N, S, S, channels) in [-1, 1] to real-vs-fake logits (N, 1)."""
+
+  def __init__(self, config: ModelConfig, **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    self.downsample = []
+    for i in range(_num_resolution_steps(config)):
+      conv = layers.Conv2D(config.base_filters * 2**i, 5, strides=2,
+                           padding="same", use_bias=(i == 0),
+                           kernel_initializer=_kernel_init())
+      self.downsample.append((conv, _batch_norm() if i > 0 else None))
+    self.flatten = layers.Flatten()
+    self.to_logit = layers.Dense(1, kernel_initializer=_kernel_init())
+
+  def call(self, images, training=False):
+    x = images
+    for conv, norm in self.downsample:
+      x = conv(x)
+      if norm is not None:
+        x = norm(x, training=training)
+      x = tf.nn.leaky_relu(x, alpha=0.2)
+    return self.to_logit(self.flatten(x))
+
+
+def build_networks(config: ModelConfig) -> tuple[Generator, Discriminator]:
+  """Creates G and D with their weights, ready to restore or train."""
+  generator = Generator(config, name="generator")
+  discriminator = Discriminator(config, name="discriminator")
+  z = tf.zeros((1, config.z_dim))
+  discriminator(generator(z))
+  return generator, discriminator

@@ -1,0 +1,264 @@
+"""Trainer: the DCGAN training loop under a `tf.distribute` strategy.
+
+One `@tf.function` step computes G(z) once and updates G and D from two
+gradient tapes over the same forward pass (TensorFlow's DCGAN tutorial), with
+per-example losses averaged over the global batch. A run directory holds
+`config.json` and the checkpoints; running again with the same directory
+resumes exactly: weights, optimizer state, step, data order and noise.
+"""
+import dataclasses
+import os
+import shutil
+import signal
+import time
+
+import keras
+import tensorflow as tf
+from absl import logging
+from tensorboard.plugins.hparams import api as hparams_api
+
+from tf_inpaint import config as config_lib
+from tf_inpaint import data
+from tf_inpaint import losses
+from tf_inpaint import networks
+from tf_inpaint import summaries
+from tf_inpaint.errors import InputError
+
+_FIXED_Z_BATCH = 64
+_CHECKPOINTS_KEPT = 3
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+  """Maps a --strategy value to a `tf.distribute.Strategy`."""
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "multi_worker_mirrored":
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  raise InputError(f"strategy={name!r}: expected one of "
+                   f"{', '.join(config_lib.STRATEGIES)}")
+
+
+def default_log_dir(run_dir: str) -> str:
+  """tensorboard_logs/<run name>, the panel a user opens by run name."""
+  return os.path.join("tensorboard_logs",
+                      os.path.basename(os.path.normpath(run_dir)))
+
+
+def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
+                    train_config: config_lib.TrainConfig) -> bool:
+  """Creates a run directory or checks that it holds this same run.
+
+  Returns:
+    True if the directory was created now (so a failure may remove it).
+  Raises:
+    InputError: if the directory holds something else, or a run whose
+      configuration differs in anything but its length and cadence.
+  """
+  config_path = os.path.join(run_dir, config_lib.CONFIG_FILENAME)
+  if os.path.isfile(config_path):
+    saved_model, saved_train = config_lib.load_run_config(run_dir)
+    differences = config_lib.config_differences(saved_model, model_config)
+    if saved_train is not None:
+      differences += config_lib.config_differences(
+          saved_train, train_config,
+          ignore=config_lib.TrainConfig.RESUMABLE_FIELDS)
+    if differences:
+      raise InputError(f"run_dir={run_dir}: holds a run with a different "
+                       f"config.json ({'; '.join(differences)}); use another "
+                       "--run_dir or the same settings")
+    config_lib.save_run_config(run_dir, model_config, train_config)
+    return False
+  if os.path.exists(run_dir) and (not os.path.isdir(run_dir)
+                                  or os.listdir(run_dir)):
+    raise InputError(f"run_dir={run_dir}: exists and is not a run directory "
+                     f"(no {config_lib.CONFIG_FILENAME}); refusing to write "
+                     "into it")
+  os.makedirs(run_dir, exist_ok=True)
+  config_lib.save_run_config(run_dir, model_config, train_config)
+  return True
+
+
+class Trainer:
+  """Trains a DCGAN pair into a run directory.
+
+  The dataset is opened and checked before anything is written, so bad input
+  leaves no run directory behind.
+  """
+
+  def __init__(self, model_config: config_lib.ModelConfig,
+               train_config: config_lib.TrainConfig, run_dir: str,
+               log_dir: str | None = None):
+    self.model_config = model_config
+    self.train_config = train_config
+    self.run_dir = run_dir
+    self.log_dir = log_dir or default_log_dir(run_dir)
+    self._stop_requested = False
+    cfg = train_config
+    self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
+                                   cfg.first_image, cfg.num_images)
+    if cfg.batch_size > self.source.num_examples:
+      raise InputError(f"batch_size={cfg.batch_size}: larger than the dataset "
+                       f"{cfg.dataset} ({self.source.num_examples} images)")
+    self.strategy = make_strategy(cfg.strategy)
+    if cfg.batch_size % self.strategy.num_replicas_in_sync:
+      raise InputError(f"batch_size={cfg.batch_size}: not divisible by the "
+                       f"{self.strategy.num_replicas_in_sync} replicas")
+
+  def _build(self):
+    cfg = self.train_config
+    keras.utils.set_random_seed(cfg.seed)
+    with self.strategy.scope():
+      self.generator, self.discriminator = networks.build_networks(
+          self.model_config)
+      self.g_optimizer = keras.optimizers.Adam(cfg.learning_rate,
+                                               beta_1=cfg.beta1)
+      self.d_optimizer = keras.optimizers.Adam(cfg.learning_rate,
+                                               beta_1=cfg.beta1)
+      # Built eagerly: building inside the first strategy.run fails to trace.
+      self.g_optimizer.build(self.generator.trainable_variables)
+      self.d_optimizer.build(self.discriminator.trainable_variables)
+      self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    self.checkpoint = tf.train.Checkpoint(
+        generator=self.generator, discriminator=self.discriminator,
+        g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+        step=self.step)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
+        max_to_keep=_CHECKPOINTS_KEPT)
+    self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
+    self.fixed_z = tf.random.stateless_uniform(
+        [_FIXED_Z_BATCH, self.model_config.z_dim], [cfg.seed, 2], -1.0, 1.0)
+
+  def _replica_step(self, real, step):
+    cfg = self.train_config
+    replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+    # Folding the replica id in gives every replica its own noise.
+    seed = tf.random.experimental.stateless_fold_in(
+        tf.random.experimental.stateless_fold_in(self._noise_seed, step),
+        tf.cast(replica_id, tf.int64))
+    z = tf.random.stateless_uniform(
+        [tf.shape(real)[0], self.model_config.z_dim], seed, -1.0, 1.0)
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+      fake = self.generator(z, training=True)
+      real_logits = self.discriminator(real, training=True)
+      fake_logits = self.discriminator(fake, training=True)
+      d_loss = tf.nn.compute_average_loss(
+          losses.discriminator_loss(real_logits, fake_logits),
+          global_batch_size=cfg.batch_size)
+      g_loss = tf.nn.compute_average_loss(
+          losses.generator_loss(fake_logits), global_batch_size=cfg.batch_size)
+    g_vars = self.generator.trainable_variables
+    d_vars = self.discriminator.trainable_variables
+    self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars),
+                                         g_vars))
+    self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars),
+                                         d_vars))
+    return {
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_real": tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
+        "d_fake": tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size,
+    }
+
+  @tf.function(jit_compile=False)  # XLA is slower on CPU and breaks summaries.
+  def _train_step(self, iterator):
+    per_replica = self.strategy.run(self._replica_step,
+                                    args=(next(iterator), self.step))
+    self.step.assign_add(1)
+    return {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value,
+                                       axis=None)
+            for name, value in per_replica.items()}
+
+  def _request_stop(self, signum, frame):
+    del frame
+    logging.warning("Signal %d: saving a checkpoint and stopping.", signum)
+    self._stop_requested = True
+
+  def _write_samples(self, step: int) -> None:
+    samples = self.generator(self.fixed_z, training=False)
+    tf.summary.image("samples", summaries.image_grid(samples), step=step)
+
+  def train(self) -> dict:
+    """Runs until `steps`, or a signal; returns the last step's metrics."""
+    cfg = self.train_config
+    created = prepare_run_dir(self.run_dir, self.model_config, cfg)
+    try:
+      return self._train()
+    except BaseException:
+      if created and self.manager_latest() is None:
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+      raise
+
+  def manager_latest(self) -> str | None:
+    manager = getattr(self, "manager", None)
+    return manager and manager.latest_checkpoint
+
+  def _train(self) -> dict:
+    cfg = self.train_config
+    self._build()
+    if self.manager.latest_checkpoint:
+      self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+      logging.info("Resumed %s at step %d", self.manager.latest_checkpoint,
+                   int(self.step))
+    start = int(self.step)
+    if start >= cfg.steps:
+      logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
+                   cfg.steps)
+      return {"step": start}
+    batches = data.training_batches(
+        self.source, self.model_config.image_size, cfg.batch_size, cfg.seed,
+        cfg.crop, cfg.augment, start_step=start)
+    iterator = iter(self.strategy.experimental_distribute_dataset(batches))
+    writer = tf.summary.create_file_writer(self.log_dir)
+    previous_handlers = {s: signal.signal(s, self._request_stop)
+                         for s in (signal.SIGINT, signal.SIGTERM)}
+    metrics = {}
+    try:
+      with writer.as_default():
+        hparams_api.hparams({k: str(v) if v is None else v for k, v in
+                             {**dataclasses.asdict(self.model_config),
+                              **dataclasses.asdict(cfg)}.items()})
+        if start == 0:
+          self._write_samples(0)
+        interval_start, interval_step = time.perf_counter(), start
+        while int(self.step) < cfg.steps and not self._stop_requested:
+          metrics = self._train_step(iterator)
+          step = int(self.step)
+          if step % cfg.summary_every == 0 or step == cfg.steps:
+            metrics = {k: float(v) for k, v in metrics.items()}
+            now = time.perf_counter()
+            metrics["images_per_second"] = ((step - interval_step) *
+                                            cfg.batch_size /
+                                            (now - interval_start))
+            interval_start, interval_step = now, step
+            summaries.write_scalars(metrics, step)
+            self._log_progress(step, metrics)
+          if step % cfg.image_every == 0 or step == cfg.steps:
+            self._write_samples(step)
+          if step % cfg.checkpoint_every == 0:
+            self.manager.save(checkpoint_number=step)
+      if self.manager.latest_checkpoint != self._checkpoint_path(
+          int(self.step)):
+        self.manager.save(checkpoint_number=int(self.step))
+    finally:
+      writer.close()
+      for signum, handler in previous_handlers.items():
+        signal.signal(signum, handler)
+    metrics = {k: float(v) for k, v in metrics.items()}
+    metrics["step"] = int(self.step)
+    return metrics
+
+  def _checkpoint_path(self, step: int) -> str:
+    return os.path.join(self.manager.directory, f"ckpt-{step}")
+
+  def _log_progress(self, step: int, metrics: dict) -> None:
+    remaining = (self.train_config.steps - step) * self.train_config.batch_size
+    eta = remaining / max(metrics["images_per_second"], 1e-9)
+    logging.info(
+        "step %d/%d  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f  "
+        "%.1f img/s  eta %s", step, self.train_config.steps,
+        metrics["d_loss"], metrics["g_loss"], metrics["d_real"],
+        metrics["d_fake"], metrics["images_per_second"],
+        time.strftime("%H:%M:%S", time.gmtime(eta)))
