@@ -32,6 +32,17 @@ def _batch_norm():
   return layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON)
 
 
+def _track_for_checkpoints(model: keras.Model, name: str, layer_list) -> list:
+  """Gives each layer of a list its own attribute; returns the list.
+
+  Keras 3 on TensorFlow keeps list attributes out of tf.train.Checkpoint's
+  object graph, so without this a checkpoint silently lacks their weights.
+  """
+  for i, layer in enumerate(layer_list):
+    setattr(model, f"{name}_{i}", layer)
+  return layer_list
+
+
 class Generator(keras.Model):
   """Maps latent vectors (N, z_dim) to images (N, S, S, channels) in [-1, 1]."""
 
@@ -44,13 +55,13 @@ class Generator(keras.Model):
                                 kernel_initializer=_kernel_init())
     self.reshape = layers.Reshape((4, 4, first_channels))
     self.project_norm = _batch_norm()
-    self.upsample = []
-    for i in range(1, steps):
-      self.upsample.append((
-          layers.Conv2DTranspose(first_channels // 2**i, 5, strides=2,
-                                 padding="same", use_bias=False,
-                                 kernel_initializer=_kernel_init()),
-          _batch_norm()))
+    self.upsample = _track_for_checkpoints(self, "upsample", [
+        layers.Conv2DTranspose(first_channels // 2**i, 5, strides=2,
+                               padding="same", use_bias=False,
+                               kernel_initializer=_kernel_init())
+        for i in range(1, steps)])
+    self.upsample_norms = _track_for_checkpoints(
+        self, "upsample_norm", [_batch_norm() for _ in self.upsample])
     self.to_image = layers.Conv2DTranspose(
         config.channels, 5, strides=2, padding="same",
         kernel_initializer=_kernel_init())
@@ -58,7 +69,7 @@ class Generator(keras.Model):
   def call(self, z, training=False):
     x = self.reshape(self.project(z))
     x = tf.nn.relu(self.project_norm(x, training=training))
-    for conv, norm in self.upsample:
+    for conv, norm in zip(self.upsample, self.upsample_norms):
       x = tf.nn.relu(norm(conv(x), training=training))
     return tf.tanh(self.to_image(x))
 
@@ -69,22 +80,20 @@ class Discriminator(keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    self.downsample = []
-    for i in range(_num_resolution_steps(config)):
-      conv = layers.Conv2D(config.base_filters * 2**i, 5, strides=2,
-                           padding="same", use_bias=(i == 0),
-                           kernel_initializer=_kernel_init())
-      self.downsample.append((conv, _batch_norm() if i > 0 else None))
+    self.downsample = _track_for_checkpoints(self, "downsample", [
+        layers.Conv2D(config.base_filters * 2**i, 5, strides=2, padding="same",
+                      use_bias=(i == 0), kernel_initializer=_kernel_init())
+        for i in range(_num_resolution_steps(config))])
+    # No batch norm after the first convolution (DCGAN).
+    self.downsample_norms = _track_for_checkpoints(
+        self, "downsample_norm", [_batch_norm() for _ in self.downsample[1:]])
     self.flatten = layers.Flatten()
     self.to_logit = layers.Dense(1, kernel_initializer=_kernel_init())
 
   def call(self, images, training=False):
-    x = images
-    for conv, norm in self.downsample:
-      x = conv(x)
-      if norm is not None:
-        x = norm(x, training=training)
-      x = tf.nn.leaky_relu(x, alpha=0.2)
+    x = tf.nn.leaky_relu(self.downsample[0](images), alpha=0.2)
+    for conv, norm in zip(self.downsample[1:], self.downsample_norms):
+      x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
     return self.to_logit(self.flatten(x))
 
 

@@ -201,8 +201,8 @@ class Trainer:
     if self.manager.latest_checkpoint:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
       logging.info("Resumed %s at step %d", self.manager.latest_checkpoint,
-                   int(self.step))
-    start = int(self.step)
+                   self._current_step())
+    start = self._current_step()
     if start >= cfg.steps:
       logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
                    cfg.steps)
@@ -223,9 +223,9 @@ class Trainer:
         if start == 0:
           self._write_samples(0)
         interval_start, interval_step = time.perf_counter(), start
-        while int(self.step) < cfg.steps and not self._stop_requested:
+        while self._current_step() < cfg.steps and not self._stop_requested:
           metrics = self._train_step(iterator)
-          step = int(self.step)
+          step = self._current_step()
           if step % cfg.summary_every == 0 or step == cfg.steps:
             metrics = {k: float(v) for k, v in metrics.items()}
             now = time.perf_counter()
@@ -240,15 +240,18 @@ class Trainer:
           if step % cfg.checkpoint_every == 0:
             self.manager.save(checkpoint_number=step)
       if self.manager.latest_checkpoint != self._checkpoint_path(
-          int(self.step)):
-        self.manager.save(checkpoint_number=int(self.step))
+          self._current_step()):
+        self.manager.save(checkpoint_number=self._current_step())
     finally:
       writer.close()
       for signum, handler in previous_handlers.items():
         signal.signal(signum, handler)
     metrics = {k: float(v) for k, v in metrics.items()}
-    metrics["step"] = int(self.step)
+    metrics["step"] = self._current_step()
     return metrics
+
+  def _current_step(self) -> int:
+    return int(self.step.numpy())
 
   def _checkpoint_path(self, step: int) -> str:
     return os.path.join(self.manager.directory, f"ckpt-{step}")

@@ -1,0 +1,37 @@
+"""Test setup: two logical CPUs for strategy tests, quiet TF, shared helpers."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+# Must run before TensorFlow initialises its devices.
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.path.join(REPO, os.pardir, "shared", "data")
+CELEBA_DIR = os.path.join(SHARED_DATA, "celeba", "img_align_celeba_half")
+
+
+def write_images(folder, count, size=(40, 52), seed=0, ext="png"):
+  """Writes `count` random RGB images; returns their sorted paths."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  paths = []
+  for i in range(count):
+    path = os.path.join(folder, f"{i:03d}.{ext}")
+    Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
+    paths.append(path)
+  return paths
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+  folder = tmp_path / "images"
+  write_images(str(folder), 12)
+  return str(folder)

@@ -1,0 +1,48 @@
+import json
+import os
+
+import pytest
+
+from tf_inpaint import config
+from tf_inpaint.errors import InputError
+
+
+def test_run_config_round_trips_through_json(tmp_path):
+  model = config.ModelConfig(image_size=32, base_filters=16)
+  train = config.TrainConfig(dataset="mat:x.mat", batch_size=8, seed=3)
+  path = config.save_run_config(str(tmp_path), model, train)
+  assert json.load(open(path))["model"]["image_size"] == 32
+  assert config.load_run_config(str(tmp_path)) == (model, train)
+  assert not os.path.exists(path + ".tmp")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"image_size": 48}, "image_size=48: expected one of 32, 64, 128"),
+    ({"base_filters": 0}, "base_filters=0"),
+])
+def test_model_config_rejects_bad_values(kwargs, message):
+  with pytest.raises(InputError, match=message):
+    config.ModelConfig(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 0}, "batch_size=0"),
+    ({"strategy": "tpu"}, "strategy='tpu'"),
+    ({"augment": "rotate"}, "augment='rotate'"),
+    ({"first_image": 0}, "first_image=0"),
+])
+def test_train_config_rejects_bad_values(kwargs, message):
+  with pytest.raises(InputError, match=message):
+    config.TrainConfig(dataset="svhn_cropped", **kwargs)
+
+
+def test_load_run_config_rejects_a_directory_without_config(tmp_path):
+  with pytest.raises(InputError, match="not a run directory"):
+    config.load_run_config(str(tmp_path))
+
+
+def test_config_differences_names_each_changed_field():
+  saved = config.TrainConfig(dataset="a", seed=1, steps=10)
+  requested = config.TrainConfig(dataset="a", seed=2, steps=20)
+  assert config.config_differences(saved, requested, ignore=("steps",)) == [
+      "seed: 1 -> 2"]

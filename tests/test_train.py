@@ -1,0 +1,128 @@
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_inpaint import config, train
+from tf_inpaint.errors import InputError
+
+TINY = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
+
+
+def _train_config(folder, **overrides):
+  values = dict(dataset=f"folder:{folder}", batch_size=4, steps=3,
+                summary_every=1, image_every=2, checkpoint_every=2, seed=1)
+  values.update(overrides)
+  return config.TrainConfig(**values)
+
+
+def _event_tags(log_dir):
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  accumulator = event_accumulator.EventAccumulator(
+      log_dir, size_guidance={event_accumulator.TENSORS: 0})
+  accumulator.Reload()
+  return accumulator
+
+
+def _weights(run_dir, model_config=TINY):
+  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
+  generator, discriminator = networks.build_networks(model_config)
+  checkpoint = tf.train.Checkpoint(generator=generator,
+                                   discriminator=discriminator)
+  checkpoint.restore(tf.train.latest_checkpoint(
+      config.checkpoint_dir(run_dir))).expect_partial()
+  return [w.numpy() for w in generator.weights + discriminator.weights]
+
+
+def test_a_few_steps_write_checkpoints_and_summaries(image_folder, tmp_path):
+  run_dir, log_dir = str(tmp_path / "run"), str(tmp_path / "logs")
+  metrics = train.Trainer(TINY, _train_config(image_folder), run_dir,
+                          log_dir).train()
+  assert metrics["step"] == 3
+  assert all(np.isfinite(metrics[k]) for k in ("d_loss", "g_loss"))
+  assert 0 < metrics["d_real"] < 1 and 0 < metrics["d_fake"] < 1
+  assert config.load_run_config(run_dir)[0] == TINY
+  checkpoints = tf.train.get_checkpoint_state(config.checkpoint_dir(run_dir))
+  assert [os.path.basename(p) for p in checkpoints.all_model_checkpoint_paths
+          ] == ["ckpt-2", "ckpt-3"]
+  events = _event_tags(log_dir)
+  tags = set(events.Tags()["tensors"])
+  assert {"d_loss", "g_loss", "d_real", "d_fake", "images_per_second",
+          "samples"} <= tags
+  assert [e.step for e in events.Tensors("d_loss")] == [1, 2, 3]
+  grid = tf.make_ndarray(events.Tensors("samples")[-1].tensor_proto)
+  assert grid.shape == (3,)  # width, height, PNG bytes
+
+
+def test_resumed_run_matches_an_uninterrupted_one(image_folder, tmp_path):
+  straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+  train.Trainer(TINY, _train_config(image_folder, steps=4), straight,
+                str(tmp_path / "l1")).train()
+  train.Trainer(TINY, _train_config(image_folder, steps=2), resumed,
+                str(tmp_path / "l2")).train()
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=4), resumed,
+                          str(tmp_path / "l2")).train()
+  assert metrics["step"] == 4
+  for a, b in zip(_weights(straight), _weights(resumed)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_one_step_under_mirrored_strategy_on_two_cpus(image_folder, tmp_path):
+  assert len(tf.config.list_logical_devices("CPU")) == 2
+  trainer = train.Trainer(TINY, _train_config(image_folder, steps=1,
+                                              strategy="mirrored"),
+                          str(tmp_path / "run"), str(tmp_path / "logs"))
+  assert trainer.strategy.num_replicas_in_sync == 2
+  metrics = trainer.train()
+  assert metrics["step"] == 1 and np.isfinite(metrics["d_loss"])
+
+
+def test_a_run_dir_with_another_config_is_refused(image_folder, tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=1), run_dir,
+                str(tmp_path / "logs")).train()
+  before = sorted(os.listdir(run_dir))
+  with pytest.raises(InputError, match=r"different config.json \(seed: 1 -> 2\)"):
+    train.Trainer(TINY, _train_config(image_folder, seed=2), run_dir).train()
+  other_model = config.ModelConfig(image_size=32, base_filters=8, z_dim=8)
+  with pytest.raises(InputError, match="base_filters: 4 -> 8"):
+    train.Trainer(other_model, _train_config(image_folder), run_dir).train()
+  assert sorted(os.listdir(run_dir)) == before
+
+
+def test_a_non_run_directory_is_not_written_into(image_folder, tmp_path):
+  (tmp_path / "mine.txt").write_text("user data")
+  with pytest.raises(InputError, match="not a run directory"):
+    train.Trainer(TINY, _train_config(image_folder), str(tmp_path)).train()
+  assert sorted(os.listdir(tmp_path)) == ["images", "mine.txt"]
+
+
+def test_bad_input_leaves_no_run_directory(tmp_path):
+  run_dir = tmp_path / "run"
+  with pytest.raises(InputError, match="no image files"):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    train.Trainer(TINY, _train_config(str(empty)), str(run_dir))
+  with pytest.raises(InputError, match="batch_size=64: larger than"):
+    folder = tmp_path / "few"
+    from conftest import write_images  # pylint: disable=g-import-not-at-top
+    write_images(str(folder), 3)
+    train.Trainer(TINY, _train_config(str(folder), batch_size=64),
+                  str(run_dir))
+  assert not run_dir.exists()
+
+
+def test_failure_before_the_first_checkpoint_removes_the_new_run_dir(
+    image_folder, tmp_path, monkeypatch):
+  run_dir = tmp_path / "run"
+  trainer = train.Trainer(TINY, _train_config(image_folder), str(run_dir),
+                          str(tmp_path / "logs"))
+
+  def broken_step(iterator):
+    raise RuntimeError("simulated crash")
+
+  monkeypatch.setattr(trainer, "_train_step", broken_step)
+  with pytest.raises(RuntimeError, match="simulated crash"):
+    trainer.train()
+  assert not run_dir.exists()
