@@ -1,0 +1,83 @@
+"""bin/train end to end, as a user runs it."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import io as scipy_io
+
+from conftest import REPO, write_images
+
+TINY_FLAGS = ["--image_size=32", "--base_filters=4", "--z_dim=8",
+              "--batch_size=4"]
+
+
+def run_train(*flags, cwd):
+  return subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", "train"), *flags],
+      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def error_lines(result):
+  return [line for line in result.stderr.splitlines()
+          if line.startswith("error:")]
+
+
+def test_train_writes_a_run_and_tensorboard_logs(image_folder, tmp_path):
+  result = run_train(f"--dataset=folder:{image_folder}", *TINY_FLAGS,
+                     "--steps=2", "--summary_every=1", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  run_dir = tmp_path / "runs" / "images_32"
+  assert json.loads((run_dir / "config.json").read_text())["model"][
+      "base_filters"] == 4
+  assert (run_dir / "checkpoints" / "checkpoint").exists()
+  assert os.listdir(tmp_path / "tensorboard_logs" / "images_32")
+  assert "step 2/2" in result.stderr
+  assert "Done at step 2" in result.stdout
+
+
+def _mat_without_x(tmp_path):
+  path = tmp_path / "no_x.mat"
+  scipy_io.savemat(str(path), {"y": np.arange(3)})
+  return f"mat:{path}"
+
+
+def _empty_folder(tmp_path):
+  (tmp_path / "empty").mkdir()
+  return f"folder:{tmp_path / 'empty'}"
+
+
+@pytest.mark.parametrize("make_dataset, extra, message", [
+    (lambda tmp: "imagenet2012", [], "dataset='imagenet2012': expected one of"),
+    (lambda tmp: "folder:/no/such/dir", [], "folder:/no/such/dir: no such"),
+    (_empty_folder, [], "no image files"),
+    (_mat_without_x, [], "no variable 'X'"),
+    (lambda tmp: f"folder:{tmp / 'images'}", ["--image_size=48"],
+     "image_size=48: expected one of 32, 64, 128"),
+    (lambda tmp: f"folder:{tmp / 'images'}", ["--batch_size=50"],
+     "batch_size=50: larger than the dataset"),
+])
+def test_bad_input_is_one_line_exit_2_and_no_run_dir(image_folder, tmp_path,
+                                                     make_dataset, extra,
+                                                     message):
+  result = run_train(f"--dataset={make_dataset(tmp_path)}", *TINY_FLAGS,
+                     *extra, "--run_dir=run", cwd=tmp_path)
+  assert result.returncode == 2
+  errors = error_lines(result)
+  assert len(errors) == 1 and message in errors[0], result.stderr
+  assert "Traceback" not in result.stderr
+  assert not (tmp_path / "run").exists()
+  assert not (tmp_path / "tensorboard_logs").exists()
+
+
+def test_a_run_dir_with_another_config_is_refused(image_folder, tmp_path):
+  common = [f"--dataset=folder:{image_folder}", *TINY_FLAGS, "--steps=1",
+            "--run_dir=run"]
+  assert run_train(*common, cwd=tmp_path).returncode == 0
+  config_before = (tmp_path / "run" / "config.json").read_text()
+  result = run_train(*common, "--learning_rate=0.001", cwd=tmp_path)
+  assert result.returncode == 2
+  assert "learning_rate: 0.0002 -> 0.001" in error_lines(result)[0]
+  assert (tmp_path / "run" / "config.json").read_text() == config_before
