@@ -173,3 +173,56 @@ def config_differences(saved, requested, ignore=()) -> list[str]:
       if f.name not in ignore
       and getattr(saved, f.name) != getattr(requested, f.name)
   ]
+
+
+WEIGHTINGS = ("importance", "binary")
+BLENDS = ("poisson", "overlay")
+
+
+@dataclasses.dataclass(frozen=True)
+class InpaintConfig:
+  """How holes are filled (Yeh et al., Sec. 3.2-3.3).
+
+  Attributes:
+    lam: weight of the perceptual loss log(1 - D(G(z))); 0.003 as in the
+      paper. 0 drops it (the paper's Fig. 2 ablation).
+    iterations: Adam steps on z; 1500 as in the paper.
+    learning_rate: Adam learning rate for z.
+    beta1: Adam beta_1 for z.
+    restarts: random starts of z per image; the lowest final loss wins.
+    batch_size: images optimised together (each with `restarts` z's).
+    weighting: contextual-loss weights: `importance` (CVPR version: missing
+      fraction of a window around each known pixel) or `binary` (the mask).
+    window_size: side of the importance window; 7 as in the paper.
+    blend: `poisson` (eq. 6, closed form) or `overlay` (eq. 5).
+    seed: seed of the initial z's.
+    image_every: iterations between TensorBoard image panels.
+  """
+  lam: float = 0.003
+  iterations: int = 1500
+  learning_rate: float = 0.01
+  beta1: float = 0.9
+  restarts: int = 1
+  batch_size: int = 64
+  weighting: str = "importance"
+  window_size: int = 7
+  blend: str = "poisson"
+  seed: int = 0
+  image_every: int = 100
+
+  def __post_init__(self):
+    _require(self.lam >= 0, f"lam={self.lam}: expected >= 0")
+    for name in ("iterations", "restarts", "batch_size", "image_every"):
+      value = getattr(self, name)
+      _require(value >= 1, f"{name}={value}: expected a positive integer")
+    _require(self.learning_rate > 0,
+             f"learning_rate={self.learning_rate}: expected > 0")
+    _require(0 <= self.beta1 < 1, f"beta1={self.beta1}: expected in [0, 1)")
+    _require(self.weighting in WEIGHTINGS,
+             f"weighting={self.weighting!r}: expected one of "
+             f"{', '.join(WEIGHTINGS)}")
+    _require(self.window_size >= 1 and self.window_size % 2 == 1,
+             f"window_size={self.window_size}: expected an odd positive "
+             "integer")
+    _require(self.blend in BLENDS,
+             f"blend={self.blend!r}: expected one of {', '.join(BLENDS)}")

@@ -26,17 +26,27 @@ CELEBA_CROP = (108 / 218, 108 / 178)
 
 
 @dataclasses.dataclass(frozen=True)
-class _TfdsEntry:
+class _Defaults:
+  """A dataset's `auto` crop and augmentation."""
   crop: str
   augment: str
 
 
 TFDS_DATASETS = {
-    "svhn_cropped": _TfdsEntry(crop="none", augment="none"),
-    "celeb_a": _TfdsEntry(crop="celeba", augment="flip"),
-    "dtd": _TfdsEntry(crop="square", augment="flip"),
-    "oxford_iiit_pet": _TfdsEntry(crop="square", augment="flip"),
+    "svhn_cropped": _Defaults(crop="none", augment="none"),
+    "celeb_a": _Defaults(crop="celeba", augment="flip"),
+    "dtd": _Defaults(crop="square", augment="flip"),
+    "oxford_iiit_pet": _Defaults(crop="square", augment="flip"),
 }
+_FOLDER_DEFAULTS = _Defaults(crop="square", augment="flip")
+_MAT_DEFAULTS = _Defaults(crop="none", augment="digits")
+
+
+def default_crop(spec: str) -> str:
+  """The crop `auto` means for a dataset spec (a plain path is a folder)."""
+  if spec.startswith("mat:"):
+    return _MAT_DEFAULTS.crop
+  return TFDS_DATASETS.get(spec, _FOLDER_DEFAULTS).crop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +78,7 @@ def _decode_path(path):
   return _decode_bytes(tf.io.read_file(path))
 
 
-def _list_image_files(folder: str) -> list[str]:
+def list_image_files(folder: str) -> list[str]:
   """Sorted image files under `folder`; unreadable ones skipped, with a warning."""
   if not os.path.isdir(folder):
     raise InputError(f"folder:{folder}: no such directory")
@@ -95,9 +105,10 @@ def _list_image_files(folder: str) -> list[str]:
 
 
 def _open_folder(spec: str, folder: str) -> ImageSource:
-  paths = _list_image_files(folder)
+  paths = list_image_files(folder)
   return ImageSource(spec, tf.data.Dataset.from_tensor_slices(paths),
-                     _decode_path, len(paths), crop="square", augment="flip")
+                     _decode_path, len(paths), _FOLDER_DEFAULTS.crop,
+                     _FOLDER_DEFAULTS.augment)
 
 
 def _open_mat(spec: str, path: str) -> ImageSource:
@@ -117,8 +128,8 @@ def _open_mat(spec: str, path: str) -> ImageSource:
                      "HxWx3xN")
   images = np.ascontiguousarray(np.transpose(images, (3, 0, 1, 2)))
   return ImageSource(spec, tf.data.Dataset.from_tensor_slices(
-      images.astype(np.uint8)), tf.identity, len(images), crop="none",
-                     augment="digits")
+      images.astype(np.uint8)), tf.identity, len(images), _MAT_DEFAULTS.crop,
+                     _MAT_DEFAULTS.augment)
 
 
 def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
@@ -253,3 +264,58 @@ def training_batches(source: ImageSource, image_size: int, batch_size: int,
   dataset = dataset.ignore_errors(log_warning=True)
   return dataset.batch(batch_size, drop_remainder=True).prefetch(
       tf.data.AUTOTUNE)
+
+
+def _read_image_file(path: str) -> np.ndarray:
+  """uint8 HxWx3 from an image file; greyscale or RGBA converted, with a warning."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  if not os.path.isfile(path):
+    raise InputError(f"images={path}: no such file")
+  try:
+    with Image.open(path) as image:
+      if image.mode != "RGB":
+        logging.warning("%s: converting %s to RGB", path, image.mode)
+      return np.asarray(image.convert("RGB"))
+  except (OSError, ValueError) as e:
+    raise InputError(f"images={path}: not a readable image ({e})") from e
+
+
+def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
+                num_images: int = 0, min_side: int = 8):
+  """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
+
+  `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
+  Square files are taken as already framed (resized only); others get `crop`.
+
+  Raises:
+    InputError: for a missing or unreadable file, or one smaller than
+      `min_side` pixels.
+  """
+  path = os.path.expanduser(spec[len("folder:"):] if spec.startswith(
+      "folder:") else spec)
+  if os.path.isfile(path) or os.path.isdir(path):
+    paths = [path] if os.path.isfile(path) else list_image_files(path)
+    paths = paths[first_image - 1:]
+    paths = paths[:num_images] if num_images else paths
+    if not paths:
+      raise InputError(f"first_image={first_image}: {spec} has fewer images")
+    arrays = []
+    for file_path in paths:
+      image = _read_image_file(file_path)
+      if min(image.shape[:2]) < min_side:
+        raise InputError(f"images={file_path}: {image.shape[1]}x"
+                         f"{image.shape[0]} is too small, expected at least "
+                         f"{min_side} px on each side")
+      square = image.shape[0] == image.shape[1]
+      arrays.append(to_model_range(image, image_size,
+                                   "none" if square else crop).numpy())
+    names = [os.path.splitext(os.path.relpath(p, path if os.path.isdir(path)
+                                              else os.path.dirname(p)))[0]
+             .replace(os.sep, "_") for p in paths]
+    return np.stack(arrays), names
+  if spec.startswith("mat:") or spec in TFDS_DATASETS:
+    source = open_source(spec, first_image=first_image, num_images=num_images)
+    array = np.stack(list(images(source, image_size, crop).as_numpy_iterator()))
+    return array, [f"{first_image + i:06d}" for i in range(len(array))]
+  raise InputError(f"images={spec}: no such file or folder, and not a "
+                   "dataset spec (folder:PATH, mat:PATH or a TFDS name)")

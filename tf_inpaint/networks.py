@@ -6,6 +6,7 @@ convolutions halving the channels (BN + ReLU) -> tanh image. D mirrors it:
 the first, and one logit. Only `ModelConfig` decides the shapes.
 """
 import math
+import os
 
 import keras
 import tensorflow as tf
@@ -104,3 +105,31 @@ def build_networks(config: ModelConfig) -> tuple[Generator, Discriminator]:
   z = tf.zeros((1, config.z_dim))
   discriminator(generator(z))
   return generator, discriminator
+
+
+def load_networks(run_dir: str):
+  """Rebuilds G and D from a run directory's config.json and latest checkpoint.
+
+  Returns:
+    (ModelConfig, TrainConfig or None, Generator, Discriminator).
+  Raises:
+    InputError: if `run_dir` is not a run, has no checkpoint, or its
+      checkpoint does not fit its config.
+  """
+  from tf_inpaint import config as config_lib  # pylint: disable=g-import-not-at-top
+  from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
+  model_config, train_config = config_lib.load_run_config(run_dir)
+  path = tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir))
+  if path is None:
+    raise InputError(f"model={run_dir}: no checkpoint in "
+                     f"{config_lib.checkpoint_dir(run_dir)}")
+  generator, discriminator = build_networks(model_config)
+  checkpoint = tf.train.Checkpoint(generator=generator,
+                                   discriminator=discriminator)
+  try:
+    checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+  except (AssertionError, ValueError, tf.errors.OpError) as e:
+    first_line = str(e).strip().splitlines()[0].split(". ")[0]
+    raise InputError(f"model={run_dir}: checkpoint {os.path.basename(path)} "
+                     f"does not match config.json ({first_line})") from e
+  return model_config, train_config, generator, discriminator

@@ -1,0 +1,134 @@
+"""`bin/inpaint`: fill the holes of images with a trained DCGAN.
+
+  bin/inpaint --model=runs/celeba64 --images=photos/ --mask=center --outdir=out/
+  bin/inpaint --model=runs/celeba64 --images=face.png --mask=file --mask_file=hole.png
+
+Writes to --outdir, per image, <name>_corrupted.png, _generated.png (G(z)),
+_overlay.png and _blended.png; grid.png (original, corrupted, inpainted, one row
+per image); metrics.json when the originals are known (every mask but `file`);
+and TensorBoard panels to --logdir.
+"""
+import os
+
+import numpy as np
+from absl import flags
+
+from tf_inpaint import config, masks
+from tf_inpaint.cli import run_main
+
+FLAGS = flags.FLAGS
+_GRID_ROWS = 16
+
+
+def define_flags() -> None:
+  """Defines the flags; in a function so importing this module defines none."""
+  cfg = config.InpaintConfig()
+  flags.DEFINE_string("model", None, "Run directory written by bin/train.")
+  flags.DEFINE_string("images", None, "Image file, folder, or dataset spec "
+                      "(folder:PATH, mat:PATH, TFDS name).")
+  flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
+  flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
+  flags.DEFINE_enum("crop", "auto", config.CROPS, "Central crop of non-square "
+                    "images; auto uses the model's training crop. Square "
+                    "images are only resized.")
+  flags.DEFINE_enum("mask", "center", masks.MASK_NAMES, "Mask to apply.")
+  flags.DEFINE_string("mask_file", None, "With --mask=file: a square PNG/JPG; "
+                      "white (>= 128) = missing, black = known.")
+  flags.DEFINE_float("missing_fraction", masks.DEFAULT_MISSING_FRACTION,
+                     "Missing fraction for --mask=random80.")
+  flags.DEFINE_string("outdir", "inpainted", "Output directory.")
+  flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
+  flags.DEFINE_string("logdir", None, "TensorBoard directory; default "
+                      "tensorboard_logs/inpaint_<outdir name>.")
+  flags.DEFINE_float("lam", cfg.lam, "Perceptual loss weight (paper: 0.003).")
+  flags.DEFINE_bool("no_perceptual", False, "Drop the perceptual loss (lam=0; "
+                    "the paper's Fig. 2 ablation).")
+  flags.DEFINE_integer("iters", cfg.iterations, "Adam iterations on z.")
+  flags.DEFINE_float("lr", cfg.learning_rate, "Adam learning rate for z.")
+  flags.DEFINE_integer("restarts", cfg.restarts, "Random starts per image.")
+  flags.DEFINE_integer("batch_size", cfg.batch_size, "Images per batch.")
+  flags.DEFINE_enum("weighting", cfg.weighting, config.WEIGHTINGS,
+                    "Contextual loss weights.")
+  flags.DEFINE_integer("window", cfg.window_size, "Importance window side.")
+  flags.DEFINE_enum("blend", cfg.blend, config.BLENDS, "Final blending.")
+  flags.DEFINE_integer("seed", cfg.seed, "Seed of masks and initial z.")
+  flags.DEFINE_integer("image_every", cfg.image_every,
+                       "Iterations between TensorBoard image panels.")
+  flags.mark_flags_as_required(["model", "images"])
+
+
+def _inpaint_config() -> config.InpaintConfig:
+  return config.InpaintConfig(
+      lam=0.0 if FLAGS.no_perceptual else FLAGS.lam, iterations=FLAGS.iters,
+      learning_rate=FLAGS.lr, restarts=FLAGS.restarts,
+      batch_size=FLAGS.batch_size, weighting=FLAGS.weighting,
+      window_size=FLAGS.window, blend=FLAGS.blend, seed=FLAGS.seed,
+      image_every=FLAGS.image_every)
+
+
+def main() -> None:
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, inpaint, metrics, networks, outputs, summaries  # pylint: disable=g-import-not-at-top
+  inpaint_config = _inpaint_config()
+  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
+  model_config, train_config, generator, discriminator = (
+      networks.load_networks(FLAGS.model))
+  crop = FLAGS.crop
+  if crop == "auto" and train_config is not None:
+    crop = (train_config.crop if train_config.crop != "auto"
+            else data.default_crop(train_config.dataset))
+  images, names = data.read_images(
+      FLAGS.images, model_config.image_size, crop, FLAGS.first_image,
+      FLAGS.num_images, min_side=model_config.image_size // 4)
+  mask_array = masks.make_masks(
+      FLAGS.mask, len(images), model_config.image_size, FLAGS.seed,
+      FLAGS.missing_fraction, FLAGS.mask_file)
+  masks.check_masks(mask_array)
+  originals_known = FLAGS.mask != "file"
+  logdir = FLAGS.logdir or os.path.join(
+      "tensorboard_logs",
+      "inpaint_" + os.path.basename(os.path.normpath(FLAGS.outdir)))
+
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+    if mask_array.min() == 1:
+      print("The mask has no missing pixel: nothing to inpaint; copying the "
+            f"inputs to {FLAGS.outdir}.")
+      for name, image in zip(names, images):
+        outputs.save_png(os.path.join(staging, f"{name}_blended.png"), image)
+      return
+    print(f"Inpainting {len(images)} images with {FLAGS.model}, mask "
+          f"{FLAGS.mask}; TensorBoard: tensorboard --logdir {logdir}",
+          flush=True)
+    writer = tf.summary.create_file_writer(logdir)
+    result = inpaint.Inpainter(generator, discriminator, inpaint_config,
+                               progress=True).inpaint(
+                                   images, mask_array, writer=writer,
+                                   originals=images if originals_known
+                                   else None)
+    writer.close()
+    for i, name in enumerate(names):
+      for kind in ("corrupted", "generated", "overlay", "blended"):
+        outputs.save_png(os.path.join(staging, f"{name}_{kind}.png"),
+                         getattr(result, kind)[i])
+    shown = slice(0, _GRID_ROWS)
+    columns = [result.corrupted[shown], result.blended[shown]]
+    titles = ["corrupted", "inpainted"]
+    if originals_known:
+      columns.insert(0, images[shown])
+      titles.insert(0, "original")
+    summaries.figure_grid([list(row) for row in zip(*columns)], titles,
+                          os.path.join(staging, "grid.png"))
+    if originals_known:
+      per_image = metrics.image_metrics(images, result.blended, mask_array)
+      outputs.save_json(os.path.join(staging, "metrics.json"), {
+          "mask": FLAGS.mask, "model": FLAGS.model, "images": FLAGS.images,
+          "mean": {k: float(np.mean(v)) for k, v in per_image.items()},
+          "per_image": [dict(name=name, **{k: float(v[i]) for k, v in
+                                           per_image.items()})
+                        for i, name in enumerate(names)]})
+  print(f"Wrote {len(names)} results to {FLAGS.outdir}", flush=True)
+
+
+def run() -> None:
+  define_flags()
+  run_main(main)

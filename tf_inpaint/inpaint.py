@@ -1,0 +1,193 @@
+"""Inpainter: fill holes by optimising z (Yeh et al., Sec. 3).
+
+  z_hat = argmin_z  contextual(z) + lam * perceptual(z),   z in [-1, 1]^d
+  contextual(z) = sum |W * (G(z) - y)|,   perceptual(z) = log(1 - D(G(z)))
+
+Every image has its own z (`restarts` of them), all held in one tf.Variable
+and updated together by Adam in one `@tf.function` step; G and D run in
+inference mode and only z is trained. Each image's starting z depends on the
+seed and the image's index only, so results do not depend on batching.
+"""
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_inpaint import blend as blend_lib
+from tf_inpaint import losses
+from tf_inpaint import summaries
+from tf_inpaint.config import InpaintConfig
+
+_PANEL_IMAGES = 8
+
+
+@dataclasses.dataclass
+class InpaintResult:
+  """Per-image outputs, arrays of N images in [-1, 1].
+
+  Attributes:
+    corrupted: the input with its holes shown black.
+    generated: G(z_hat).
+    overlay: M * y + (1 - M) * G(z_hat) (eq. 5).
+    blended: the final image by the configured blend (eq. 6 for poisson).
+    z: the chosen latent vectors (N, z_dim).
+    contextual_loss, perceptual_loss, total_loss: final losses (N,).
+  """
+  corrupted: np.ndarray
+  generated: np.ndarray
+  overlay: np.ndarray
+  blended: np.ndarray
+  z: np.ndarray
+  contextual_loss: np.ndarray
+  perceptual_loss: np.ndarray
+  total_loss: np.ndarray
+
+
+def show_holes(images, masks):
+  """The corrupted image as a person sees it: missing pixels black (-1)."""
+  return masks * images - (1.0 - masks)
+
+
+class Inpainter:
+  """Fills the holes of images with a trained generator and discriminator."""
+
+  def __init__(self, generator: keras.Model, discriminator: keras.Model,
+               config: InpaintConfig = InpaintConfig(),
+               progress: bool = False):
+    self.generator = generator
+    self.discriminator = discriminator
+    self.config = config
+    self.progress = progress
+    self.z_dim = generator.config.z_dim
+
+  def initial_z(self, image_indices) -> tf.Tensor:
+    """(len(image_indices) * restarts, z_dim) starting points, image-major."""
+    cfg = self.config
+    return tf.concat([
+        tf.random.stateless_uniform([cfg.restarts, self.z_dim],
+                                    [cfg.seed, int(i)], -1.0, 1.0)
+        for i in image_indices], axis=0)
+
+  def _make_step(self, z: tf.Variable, optimizer):
+    cfg = self.config
+
+    @tf.function(jit_compile=False)
+    def step(corrupted, weights):
+      with tf.GradientTape() as tape:
+        generated = self.generator(z, training=False)
+        contextual = losses.contextual_loss(generated, corrupted, weights)
+        if cfg.lam:
+          perceptual = losses.perceptual_loss(
+              self.discriminator(generated, training=False))
+        else:  # The Fig. 2 ablation needs no pass through D.
+          perceptual = tf.zeros_like(contextual)
+        total = contextual + cfg.lam * perceptual
+        # Images are independent: the sum's gradient for a row of z is that
+        # image's own gradient.
+        objective = tf.reduce_sum(total)
+      optimizer.apply_gradients([(tape.gradient(objective, z), z)])
+      z.assign(tf.clip_by_value(z, -1.0, 1.0))
+      return contextual, perceptual, total
+
+    return step
+
+  def inpaint(self, images, masks, writer=None,
+              originals=None) -> InpaintResult:
+    """Inpaints `images` (N, S, S, C) with `masks` (N, S, S, 1), 1 = known.
+
+    Args:
+      images: inputs in [-1, 1]; their missing pixels are never read.
+      masks: 1 = known pixel, 0 = missing.
+      writer: optional tf.summary writer for loss curves and image panels.
+      originals: optional uncorrupted images, shown in the panels.
+    """
+    cfg = self.config
+    images = np.asarray(images, np.float32)
+    masks = np.asarray(masks, np.float32)
+    count = len(images)
+    batch = min(cfg.batch_size, count)
+    z = tf.Variable(tf.zeros([batch * cfg.restarts, self.z_dim]), name="z")
+    optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
+    optimizer.build([z])
+    # Reset between batches instead of a new optimizer: a tf.function keeps
+    # the optimizer it was traced with.
+    optimizer_state = [v for v in optimizer.variables
+                       if not v.path.endswith("learning_rate")]
+    step = self._make_step(z, optimizer)
+    parts = []
+    for start in range(0, count, batch):
+      real = min(batch, count - start)
+      # The last batch is padded by repeating its last image; padded rows are
+      # optimised independently and dropped.
+      take = np.minimum(np.arange(start, start + batch), count - 1)
+      z.assign(self.initial_z(take))
+      for variable in optimizer_state:
+        variable.assign(tf.zeros_like(variable))
+      parts.append(self._optimise_batch(
+          step, z, images[take], masks[take], real, start // batch, writer,
+          None if originals is None else np.asarray(originals)[take]))
+    return InpaintResult(**{
+        name: np.concatenate([part[name] for part in parts])
+        for name in parts[0]})
+
+  def _optimise_batch(self, step, z, images, masks, real, batch_index, writer,
+                      originals):
+    cfg = self.config
+    repeat = lambda a: tf.repeat(tf.constant(a), cfg.restarts, axis=0)
+    corrupted = repeat(images * masks)
+    weights = repeat(losses.context_weights(
+        tf.constant(masks), cfg.weighting, cfg.window_size).numpy())
+    progbar = keras.utils.Progbar(
+        cfg.iterations, verbose=1 if self.progress else 0,
+        stateful_metrics=["contextual", "perceptual", "total"],
+        unit_name="iteration")
+    real_rows = real * cfg.restarts
+    for iteration in range(1, cfg.iterations + 1):
+      contextual, perceptual, total = step(corrupted, weights)
+      means = {name: float(tf.reduce_mean(value[:real_rows])) for name, value
+               in (("contextual", contextual), ("perceptual", perceptual),
+                   ("total", total))}
+      progbar.update(iteration, list(means.items()))
+      if writer is not None:
+        global_step = batch_index * cfg.iterations + iteration
+        with writer.as_default():
+          summaries.write_scalars({f"{name}_loss": value
+                                   for name, value in means.items()},
+                                  global_step)
+          if iteration % cfg.image_every == 0 or iteration == cfg.iterations:
+            self._write_panel(images, masks, originals, z, global_step)
+    # Keep, per image, the restart with the lowest final loss.
+    total = tf.reshape(total, [-1, cfg.restarts])
+    best = tf.argmax(-total, axis=1, output_type=tf.int32) + tf.range(
+        tf.shape(total)[0]) * cfg.restarts
+    chosen_z = tf.gather(z, best)
+    generated = self.generator(chosen_z, training=False).numpy()
+    overlay = blend_lib.overlay(images, generated, masks)
+    blended = blend_lib.blend(images[:real] * masks[:real], generated[:real],
+                              masks[:real], cfg.blend)
+    return {
+        "corrupted": show_holes(images, masks)[:real],
+        "generated": generated[:real],
+        "overlay": overlay[:real],
+        "blended": blended,
+        "z": chosen_z.numpy()[:real],
+        "contextual_loss": tf.gather(contextual, best).numpy()[:real],
+        "perceptual_loss": tf.gather(perceptual, best).numpy()[:real],
+        "total_loss": tf.gather(tf.reshape(total, [-1]), best).numpy()[:real],
+    }
+
+  def _write_panel(self, images, masks, originals, z, step):
+    """Rows of (original,) corrupted, G(z), blended for the first images."""
+    cfg = self.config
+    shown = min(_PANEL_IMAGES, len(images))
+    rows = np.arange(shown) * cfg.restarts  # first restart of each image
+    generated = self.generator(tf.gather(z, rows), training=False).numpy()
+    corrupted = images[:shown] * masks[:shown]
+    columns = [show_holes(images[:shown], masks[:shown]), generated,
+               blend_lib.blend(corrupted, generated, masks[:shown], cfg.blend)]
+    if originals is not None:
+      columns.insert(0, originals[:shown])
+    tiles = np.stack(columns, axis=1).reshape(-1, *images.shape[1:])
+    tf.summary.image("inpainting", summaries.image_grid(
+        tiles, columns=len(columns)), step=step)

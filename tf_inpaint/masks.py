@@ -1,0 +1,158 @@
+"""Mask registry: name -> masks (N, S, S, 1) float32, 1 = known, 0 = missing.
+
+Every mask is drawn from a `numpy.random.Generator`, so one seed gives the
+same masks every time. Sizes are given at 64x64 and scale with the image.
+"""
+import os
+
+import numpy as np
+from scipy import ndimage
+
+from tf_inpaint.errors import InputError
+
+DEFAULT_MISSING_FRACTION = 0.8
+_SQUARE_SIDES_AT_64 = {"square_small": 10, "square": 20, "square_large": 30}
+_RECT_COUNT, _RECT_SIDE_AT_64 = 10, 2
+_PATTERN_MISSING_FRACTION = 0.25
+
+
+def _scaled(side_at_64: int, size: int) -> int:
+  return max(1, round(side_at_64 * size / 64))
+
+
+def _random_pixels(count, size, rng, missing_fraction):
+  """Exactly round(fraction * S^2) missing pixels per image, uniformly placed."""
+  if not 0 < missing_fraction < 1:
+    raise InputError(f"missing_fraction={missing_fraction}: expected a "
+                     "fraction strictly between 0 and 1")
+  missing = round(missing_fraction * size * size)
+  masks = np.ones((count, size * size), np.float32)
+  for mask in masks:
+    mask[rng.choice(size * size, missing, replace=False)] = 0
+  return masks.reshape(count, size, size)
+
+
+def _center(count, size, rng):
+  del rng
+  masks = np.ones((count, size, size), np.float32)
+  start, side = size // 4, size // 2
+  masks[:, start:start + side, start:start + side] = 0
+  return masks
+
+
+def _square(side_at_64):
+  def make(count, size, rng):
+    side = _scaled(side_at_64, size)
+    masks = np.ones((count, size, size), np.float32)
+    for mask in masks:
+      top, left = rng.integers(0, size - side + 1, size=2)
+      mask[top:top + side, left:left + side] = 0
+    return masks
+  return make
+
+
+def _circle(count, size, rng):
+  radius = _scaled(_SQUARE_SIDES_AT_64["square"], size) / 2
+  rows, columns = np.mgrid[0:size, 0:size] + 0.5
+  masks = np.ones((count, size, size), np.float32)
+  for mask in masks:
+    center_row, center_column = rng.uniform(radius, size - radius, size=2)
+    mask[(rows - center_row)**2 + (columns - center_column)**2
+         <= radius**2] = 0
+  return masks
+
+
+def _rects(count, size, rng):
+  side = _scaled(_RECT_SIDE_AT_64, size)
+  masks = np.ones((count, size, size), np.float32)
+  for mask in masks:
+    for top, left in rng.integers(0, size - side + 1, size=(_RECT_COUNT, 2)):
+      mask[top:top + side, left:left + side] = 0
+  return masks
+
+
+def _half(side):
+  def make(count, size, rng):
+    del rng
+    masks = np.ones((count, size, size), np.float32)
+    half = size // 2
+    region = {"left": np.s_[:, :, :half], "right": np.s_[:, :, half:],
+              "top": np.s_[:, :half, :], "bottom": np.s_[:, half:, :]}[side]
+    masks[region] = 0
+    return masks
+  return make
+
+
+def _pattern(count, size, rng):
+  """Random smooth blobs covering 25 %, like the Context Encoder's masks."""
+  masks = np.ones((count, size, size), np.float32)
+  missing = round(_PATTERN_MISSING_FRACTION * size * size)
+  for mask in masks:
+    field = ndimage.gaussian_filter(rng.standard_normal((size, size)),
+                                    sigma=size / 12, mode="wrap")
+    mask.flat[np.argsort(field, axis=None)[-missing:]] = 0
+  return masks
+
+
+# Masks drawn from (count, size, rng) alone; `random80` and `file` take an
+# option each and are made in `make_masks`.
+_GENERATORS = {
+    "center": _center,
+    **{name: _square(side) for name, side in _SQUARE_SIDES_AT_64.items()},
+    "circle": _circle,
+    "rects": _rects,
+    **{side: _half(side) for side in ("left", "right", "top", "bottom")},
+    "pattern": _pattern,
+}
+MASK_NAMES = ("random80", *_GENERATORS, "file")
+
+
+def load_mask_file(path: str, size: int) -> np.ndarray:
+  """A mask image -> (S, S) {0,1}; white (>= 128) is missing, black is known.
+
+  Raises:
+    InputError: if the file is missing, unreadable or not square.
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  if not os.path.isfile(path):
+    raise InputError(f"mask_file={path}: no such file")
+  try:
+    with Image.open(path) as image:
+      grey = image.convert("L")
+  except Exception as e:  # PIL raises many types for a bad file.
+    raise InputError(f"mask_file={path}: not a readable image ({e})") from e
+  if grey.width != grey.height:
+    raise InputError(f"mask_file={path}: {grey.width}x{grey.height}, expected "
+                     "a square mask (the images are square)")
+  grey = grey.resize((size, size), Image.Resampling.NEAREST)
+  return (np.asarray(grey) < 128).astype(np.float32)
+
+
+def make_masks(name: str, count: int, size: int, seed: int = 0,
+               missing_fraction: float = DEFAULT_MISSING_FRACTION,
+               mask_file: str | None = None) -> np.ndarray:
+  """Makes `count` masks of one kind; same arguments, same masks.
+
+  Returns:
+    float32 (count, size, size, 1), 1 = known pixel, 0 = missing.
+  """
+  if name not in MASK_NAMES:
+    raise InputError(f"mask={name!r}: expected one of {', '.join(MASK_NAMES)}")
+  rng = np.random.default_rng(seed)
+  if name == "random80":
+    masks = _random_pixels(count, size, rng, missing_fraction)
+  elif name == "file":
+    if not mask_file:
+      raise InputError("mask=file: needs --mask_file=PATH")
+    masks = np.repeat(load_mask_file(mask_file, size)[None], count, axis=0)
+  else:
+    masks = _GENERATORS[name](count, size, rng)
+  return masks[..., None]
+
+
+def check_masks(masks: np.ndarray) -> None:
+  """Refuses masks with no known pixel: there is no context to match."""
+  known = masks.reshape(len(masks), -1).sum(axis=1)
+  if np.any(known == 0):
+    raise InputError(f"mask: image {int(np.argmin(known))} has no known pixel;"
+                     " there is no context to inpaint from")
