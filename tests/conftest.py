@@ -35,3 +35,24 @@ def image_folder(tmp_path):
   folder = tmp_path / "images"
   write_images(str(folder), 12)
   return str(folder)
+
+
+def fixed_networks(image_size=32, z_dim=8, seed=0):
+  """A tiny G and D with He-scaled random kernels, so G(z) varies with z.
+
+  DCGAN's N(0, 0.02) initialisation makes an untrained G nearly constant,
+  which would make any inversion test vacuous.
+  """
+  import keras  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import config, networks  # pylint: disable=g-import-not-at-top
+  keras.utils.set_random_seed(seed)
+  model_config = config.ModelConfig(image_size=image_size, base_filters=8,
+                                    z_dim=z_dim)
+  generator, discriminator = networks.build_networks(model_config)
+  for weight in generator.trainable_weights + discriminator.trainable_weights:
+    if len(weight.shape) >= 2:
+      fan_in = np.prod(weight.shape[:-1]) if len(weight.shape) == 2 else (
+          np.prod(weight.shape[:2]) * weight.shape[-1])
+      weight.assign(tf.random.normal(weight.shape,
+                                     stddev=np.sqrt(2.0 / fan_in)))
+  return model_config, generator, discriminator
