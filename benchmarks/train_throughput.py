@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -23,21 +22,12 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 
+from benchmarks.common import forward_flops, matmul_gflops  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, networks, train  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("steps", 4, "Timed steps per size (after warm-up).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 FLAGS = flags.FLAGS
-
-
-def forward_flops(network, input_shape) -> int:
-  """Float ops of one inference pass on one input, counted by TF's profiler."""
-  from tensorflow.python.profiler import model_analyzer, option_builder  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
-  graph = tf.function(lambda x: network(x, training=False)).get_concrete_function(
-      tf.TensorSpec((1, *input_shape))).graph
-  options = option_builder.ProfileOptionBuilder.float_operation()
-  options["output"] = "none"
-  return model_analyzer.profile(graph, options=options).total_float_ops
 
 
 def train_step_flops(model_config: config.ModelConfig) -> int:
@@ -47,17 +37,6 @@ def train_step_flops(model_config: config.ModelConfig) -> int:
   g = forward_flops(generator, (model_config.z_dim,))
   d = forward_flops(discriminator, (size, size, model_config.channels))
   return 3 * g + 7 * d
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-  a = tf.random.normal((n, n))
-  matmul = tf.function(tf.matmul)
-  matmul(a, a).numpy()
-  start = time.perf_counter()
-  for _ in range(repeats):
-    result = matmul(a, a)
-  result.numpy()
-  return repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9
 
 
 def images_per_second(image_size: int, workdir: str) -> float:
