@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from tf_inpaint import baselines, masks, metrics
+
+
+def _smooth_images(count=2, size=16):
+  """Smooth colour gradients: what any sensible fill should do well on."""
+  rows, columns = np.mgrid[0:size, 0:size] / (size - 1)
+  images = [np.stack([np.sin(a * rows + b * columns) for a, b in
+                      ((1.0, 0.5), (0.3, 1.2), (0.8, 0.8))], axis=-1) * 0.8
+            for _ in range(count)]
+  images[1] = -images[1]
+  return np.stack(images).astype(np.float32)
+
+
+METHODS = {
+    "tv": lambda y, m: baselines.total_variation(y, m, iterations=300),
+    "lowrank": lambda y, m: baselines.low_rank(y, m, iterations=100),
+    "biharmonic": baselines.biharmonic,
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+@pytest.mark.parametrize("mask_name", ["center", "random80"])
+def test_keeps_known_pixels_fills_hole_and_beats_a_constant_fill(name,
+                                                                 mask_name):
+  images = _smooth_images()
+  mask = masks.make_masks(mask_name, 2, 16, seed=0)
+  filled = METHODS[name](images * mask, mask)
+  assert filled.shape == images.shape
+  known = np.broadcast_to(mask > 0, images.shape)
+  np.testing.assert_allclose(filled[known], images[known], atol=1e-6)
+  constant = baselines._keep_known(images * mask, np.broadcast_to(
+      baselines._known_mean(images * mask, mask), images.shape), mask)
+  ours = metrics.image_metrics(images, filled, mask)["psnr_hole"]
+  reference = metrics.image_metrics(images, constant, mask)["psnr_hole"]
+  assert np.all(ours > reference + 3), (ours, reference)
+
+
+def test_nearest_neighbour_finds_a_planted_near_duplicate():
+  rng = np.random.default_rng(0)
+  training = rng.uniform(-1, 1, (50, 16, 16, 3)).astype(np.float32)
+  query = training[[17, 3]] + rng.normal(0, 0.01, (2, 16, 16, 3)).astype(
+      np.float32)
+  mask = masks.make_masks("center", 2, 16)
+  filled = baselines.nearest_neighbour(query * mask, mask, training, chunk=7)
+  hole = np.broadcast_to(mask == 0, filled.shape)
+  np.testing.assert_array_equal(filled[0][hole[0]], training[17][hole[0]])
+  np.testing.assert_array_equal(filled[1][hole[1]], training[3][hole[1]])
+  known = ~hole
+  np.testing.assert_array_equal(filled[known], (query * mask)[known])
