@@ -49,12 +49,14 @@ def total_variation(corrupted, masks, iterations: int = 500,
 
 
 def low_rank(corrupted, masks, iterations: int = 200,
-             shrink_fraction: float = 0.05):
-  """Low-rank matrix completion per channel by Soft-Impute.
+             shrink_range=(0.5, 0.002)):
+  """Low-rank matrix completion per channel by Soft-Impute with continuation.
 
   Repeats X <- SVT_tau(M * y + (1 - M) * X) (singular value soft
-  thresholding, Mazumder et al. 2010), with tau a fraction of the largest
-  singular value of the mean-filled image.
+  thresholding, Mazumder et al. 2010) while tau falls geometrically through
+  `shrink_range`, as fractions of the largest singular value of the
+  mean-filled image: large tau first finds the dominant structure, small tau
+  then fits the details.
   """
   corrupted = np.asarray(corrupted, np.float64)
   masks = np.asarray(masks, np.float64)
@@ -64,12 +66,11 @@ def low_rank(corrupted, masks, iterations: int = 200,
   estimate = np.transpose(estimate, (0, 3, 1, 2))
   values = np.transpose(corrupted, (0, 3, 1, 2))
   known = np.transpose(np.broadcast_to(masks, corrupted.shape), (0, 3, 1, 2))
-  tau = shrink_fraction * np.linalg.svd(estimate, compute_uv=False)[
-      ..., :1, None]
-  for _ in range(iterations):
+  largest = np.linalg.svd(estimate, compute_uv=False)[..., :1]
+  for fraction in np.geomspace(*shrink_range, iterations):
     u, s, vt = np.linalg.svd(known * values + (1 - known) * estimate,
                              full_matrices=False)
-    estimate = (u * np.maximum(s - tau[..., 0], 0.0)[..., None, :]) @ vt
+    estimate = (u * np.maximum(s - fraction * largest, 0.0)[..., None, :]) @ vt
   filled = np.transpose(estimate, (0, 2, 3, 1))
   return np.clip(_keep_known(corrupted, filled, masks), -1.0, 1.0).astype(
       np.float32)
