@@ -10,6 +10,8 @@ def test_identical_images_are_perfect_and_errors_only_in_the_hole_count():
   mask = masks.make_masks("center", 2, 32)
   perfect = metrics.image_metrics(original, original, mask)
   assert np.all(perfect["ssim"] > 0.999) and np.all(perfect["l1"] == 0)
+  assert np.all(perfect["psnr"] == metrics.PSNR_CAP_DB)
+  assert np.all(perfect["psnr_hole"] == metrics.PSNR_CAP_DB)
   damaged = original * mask  # zero in the hole
   result = metrics.image_metrics(original, damaged, mask)
   hole_mse = np.mean(original[:, 8:24, 8:24] ** 2, axis=(1, 2, 3))

@@ -6,6 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 _MAX_VAL = 2.0
+# An exact match has infinite PSNR, which JSON cannot hold: report at most this.
+PSNR_CAP_DB = 100.0
 
 
 def _hole_mean(values, masks):
@@ -37,11 +39,12 @@ def image_metrics(original, inpainted, masks) -> dict[str, np.ndarray]:
   cropped = masks[:, margin:margin + ssim_map.shape[1],
                   margin:margin + ssim_map.shape[2]]
   results = {
-      "psnr": tf.image.psnr(original, inpainted, max_val=_MAX_VAL),
+      "psnr": tf.minimum(tf.image.psnr(original, inpainted, max_val=_MAX_VAL),
+                         PSNR_CAP_DB),
       "ssim": tf.reduce_mean(ssim_map, axis=[1, 2]),
       "l1": tf.reduce_mean(absolute, axis=[1, 2, 3]),
-      "psnr_hole": 10.0 * tf.math.log(_MAX_VAL**2 / tf.maximum(
-          hole_mse, 1e-12)) / tf.math.log(10.0),
+      "psnr_hole": tf.minimum(10.0 * tf.math.log(_MAX_VAL**2 / tf.maximum(
+          hole_mse, 1e-30)) / tf.math.log(10.0), PSNR_CAP_DB),
       "ssim_hole": _hole_mean(ssim_map[..., None], cropped),
       "l1_hole": _hole_mean(absolute, masks),
   }

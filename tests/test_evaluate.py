@@ -1,0 +1,87 @@
+"""Evaluation: the library table and bin/evaluate end to end on a tiny model."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, write_images
+from tf_inpaint import config, evaluate, train
+from tf_inpaint.errors import InputError
+
+
+def test_markdown_table_has_masks_as_rows_and_bolds_the_best():
+  rows = [{"mask": "center", "method": "ours", "psnr": 20.0},
+          {"mask": "center", "method": "tv", "psnr": 18.5},
+          {"mask": "left", "method": "ours", "psnr": 15.0},
+          {"mask": "left", "method": "tv", "psnr": 16.25}]
+  assert evaluate.markdown_table(rows).splitlines() == [
+      "| mask | ours | tv |", "|---|---:|---:|",
+      "| center | **20.00** | 18.50 |", "| left | 15.00 | **16.25** |"]
+
+
+@pytest.mark.parametrize("masks, methods, message", [
+    (["center", "stripes"], ["ours"], "masks=center,stripes"),
+    (["file"], ["ours"], "masks=file"),
+    (["center"], ["ours", "magic"], "methods=ours,magic"),
+])
+def test_unknown_names_are_refused(masks, methods, message):
+  with pytest.raises(InputError, match=message):
+    evaluate.check_names(masks, methods)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+  root = tmp_path_factory.mktemp("evaluate")
+  write_images(str(root / "train"), 8, seed=3)
+  write_images(str(root / "test"), 4, seed=4)
+  run = str(root / "run")
+  train.Trainer(config.ModelConfig(image_size=32, base_filters=4, z_dim=8),
+                config.TrainConfig(dataset=f"folder:{root / 'train'}",
+                                   batch_size=4, steps=1),
+                run, str(root / "logs")).train()
+  return root, run
+
+
+def _evaluate(root, run, outdir, *extra):
+  return subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", "evaluate"), f"--model={run}",
+       f"--images=folder:{root / 'test'}", "--masks=center,random80",
+       "--methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic",
+       "--iters=5", f"--outdir={outdir}", *extra],
+      cwd=root, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_bin_evaluate_writes_every_method_and_mask_deterministically(
+    tiny_run):
+  root, run = tiny_run
+  first = _evaluate(root, run, "eval1")
+  assert first.returncode == 0, first.stderr
+  assert _evaluate(root, run, "eval2").returncode == 0
+  report = json.loads((root / "eval1" / "results.json").read_text())
+  assert report["seed"] == 0 and report["model"] == run
+  pairs = {(r["method"], r["mask"]) for r in report["results"]}
+  assert pairs == {(m, k) for m in ("ours", "ours_no_perceptual", "tv",
+                                    "lowrank", "nn", "biharmonic")
+                   for k in ("center", "random80")}
+  for row in report["results"]:
+    assert row["n"] == 4
+    assert set(row) >= {"method", "mask", "psnr", "ssim", "psnr_hole"}
+    assert all(isinstance(row[k], float) for k in ("psnr", "ssim",
+                                                   "psnr_hole"))
+  again = json.loads((root / "eval2" / "results.json").read_text())
+  assert again["results"] == report["results"]
+  assert sorted(os.listdir(root / "eval1")) == [
+      "figure_center.png", "figure_random80.png", "results.json",
+      "results.md"]
+  table = (root / "eval1" / "results.md").read_text()
+  assert "| center |" in table and "| random80 |" in table
+
+
+def test_bin_evaluate_refuses_an_unknown_method(tiny_run):
+  root, run = tiny_run
+  result = _evaluate(root, run, "bad", "--methods=ours,magic")
+  assert result.returncode == 2
+  assert "error: methods=ours,magic" in result.stderr
+  assert not (root / "bad").exists()

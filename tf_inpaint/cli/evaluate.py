@@ -1,0 +1,108 @@
+"""`bin/evaluate`: every method on the same images and masks, as a table.
+
+  bin/evaluate --model=runs/celeba64 \
+      --images=folder:../shared/data/celeba/img_align_celeba_half \
+      --first=8001 --num_images=256 --masks=center,random80,pattern,left \
+      --methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic --outdir=eval/celeba
+
+Writes results.json, results.md (masks x methods, PSNR dB; then hole PSNR)
+and figure_<mask>.png (original, corrupted, each method; one row per image).
+"""
+import dataclasses
+import os
+
+from absl import flags
+
+from tf_inpaint import config, masks
+from tf_inpaint.cli import run_main
+
+FLAGS = flags.FLAGS
+_FIGURE_ROWS = 8
+
+
+def define_flags() -> None:
+  """Defines the flags; in a function so importing this module defines none."""
+  from tf_inpaint import evaluate  # pylint: disable=g-import-not-at-top
+  cfg = config.InpaintConfig()
+  flags.DEFINE_string("model", None, "Run directory written by bin/train.")
+  flags.DEFINE_string("images", None, "Image folder, file or dataset spec.")
+  flags.DEFINE_integer("first", 1, "1-based index of the first image.")
+  flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
+  flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
+  flags.DEFINE_list("methods", list(evaluate.METHODS), "Methods: "
+                    f"{', '.join(evaluate.METHODS)}.")
+  flags.DEFINE_float("missing_fraction", masks.DEFAULT_MISSING_FRACTION,
+                     "Missing fraction for random80.")
+  flags.DEFINE_string("nn_images", None, "Training images for `nn`; default "
+                      "the model's own training set (from config.json).")
+  flags.DEFINE_string("outdir", "evaluation", "Output directory.")
+  flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
+  flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
+  flags.DEFINE_float("lam", cfg.lam, "Perceptual loss weight for `ours`.")
+  flags.DEFINE_integer("iters", cfg.iterations, "Adam iterations on z.")
+  flags.DEFINE_float("lr", cfg.learning_rate, "Adam learning rate for z.")
+  flags.DEFINE_integer("restarts", cfg.restarts, "Random starts per image.")
+  flags.DEFINE_integer("batch_size", cfg.batch_size, "Images per batch.")
+  flags.DEFINE_enum("blend", cfg.blend, config.BLENDS, "Blending for ours.")
+  flags.mark_flags_as_required(["model", "images"])
+
+
+def _nn_images(train_config, spec, image_size, crop):
+  from tf_inpaint import data  # pylint: disable=g-import-not-at-top
+  if spec:
+    return data.read_images(spec, image_size, crop)[0]
+  if train_config is None:
+    return None
+  return data.read_images(train_config.dataset, image_size, crop,
+                          train_config.first_image, train_config.num_images)[0]
+
+
+def main() -> None:
+  from tf_inpaint import data, evaluate, networks, outputs, summaries  # pylint: disable=g-import-not-at-top
+  inpaint_config = config.InpaintConfig(
+      lam=FLAGS.lam, iterations=FLAGS.iters, learning_rate=FLAGS.lr,
+      restarts=FLAGS.restarts, batch_size=FLAGS.batch_size, blend=FLAGS.blend,
+      seed=FLAGS.seed)
+  evaluate.check_names(FLAGS.masks, FLAGS.methods)
+  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
+  model_config, train_config, generator, discriminator = (
+      networks.load_networks(FLAGS.model))
+  crop = "none"
+  if train_config is not None:
+    crop = (train_config.crop if train_config.crop != "auto"
+            else data.default_crop(train_config.dataset))
+  images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
+                               FLAGS.first, FLAGS.num_images,
+                               min_side=model_config.image_size // 4)
+  nn_images = (_nn_images(train_config, FLAGS.nn_images,
+                          model_config.image_size, crop)
+               if "nn" in FLAGS.methods else None)
+  rows, evaluations = evaluate.evaluate(
+      images, FLAGS.masks, FLAGS.methods, generator, discriminator,
+      inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
+      progress=lambda message: print(message, flush=True))
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+    outputs.save_json(os.path.join(staging, "results.json"), {
+        "results": rows, "model": FLAGS.model, "images": FLAGS.images,
+        "first": FLAGS.first, "seed": FLAGS.seed,
+        "inpaint_config": dataclasses.asdict(inpaint_config)})
+    with open(os.path.join(staging, "results.md"), "w") as f:
+      f.write(f"PSNR (dB), whole image; {len(images)} images from "
+              f"{FLAGS.images} (first {FLAGS.first}), model {FLAGS.model}, "
+              f"seed {FLAGS.seed}\n\n")
+      f.write(evaluate.markdown_table(rows, "psnr"))
+      f.write("\nPSNR (dB), missing pixels only\n\n")
+      f.write(evaluate.markdown_table(rows, "psnr_hole"))
+    for evaluation in evaluations:
+      summaries.figure_grid(
+          evaluate.figure_rows(images, evaluation, FLAGS.methods,
+                               _FIGURE_ROWS),
+          ["original", "corrupted", *FLAGS.methods],
+          os.path.join(staging, f"figure_{evaluation.mask}.png"))
+  print(evaluate.markdown_table(rows, "psnr"))
+  print(f"Wrote {FLAGS.outdir}/results.json, results.md and figures.")
+
+
+def run() -> None:
+  define_flags()
+  run_main(main)
