@@ -165,3 +165,18 @@ def test_unknown_mask_name_is_a_flag_error(run_dir, image_folder, tmp_path):
   assert result.returncode != 0
   assert "--mask" in result.stderr and "random80" in result.stderr
   assert not (tmp_path / "inpainted").exists()
+
+
+def test_no_flags_uses_the_bundled_model_and_sample_faces(tmp_path):
+  result = run_inpaint("--iters=2", "--blend=overlay", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  files = os.listdir(tmp_path / "inpainted")
+  assert len([f for f in files if f.endswith("_blended.png")]) == 16
+  with Image.open(tmp_path / "inpainted" / "008001_blended.png") as image:
+    assert image.size == (64, 64)
+  assert "grid.png" in files and "metrics.json" in files
+
+
+def test_a_run_directory_needs_images(run_dir, tmp_path):
+  assert "images: required with --model=PATH" in _error(
+      run_inpaint(f"--model={run_dir}", cwd=tmp_path))

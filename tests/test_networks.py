@@ -61,3 +61,27 @@ def test_every_weight_round_trips_through_a_network_only_checkpoint(tmp_path):
   assert len(originals) == len(restored) == (1 + 12 + 2 + 2) + (4 + 8 + 2)
   for a, b in zip(originals, restored):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_exported_float16_weights_restore_as_float32(tmp_path):
+  cfg = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
+  generator, discriminator = networks.build_networks(cfg)
+  config.save_run_config(str(tmp_path), cfg, None)
+  networks.export_weights(generator, discriminator,
+                          str(tmp_path / networks.WEIGHTS_FILENAME))
+  _, _, restored_g, restored_d = networks.load_networks(str(tmp_path))
+  for a, b in zip(generator.weights + discriminator.weights,
+                  restored_g.weights + restored_d.weights):
+    assert b.dtype == "float32"
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-6)
+
+
+def test_exported_weights_of_another_shape_are_refused(tmp_path):
+  from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
+  small = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
+  networks.export_weights(*networks.build_networks(small),
+                          str(tmp_path / networks.WEIGHTS_FILENAME))
+  config.save_run_config(str(tmp_path), config.ModelConfig(
+      image_size=32, base_filters=8, z_dim=8), None)
+  with pytest.raises(InputError, match="weights.npz does not match config"):
+    networks.load_networks(str(tmp_path))

@@ -9,10 +9,13 @@ import math
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from tf_inpaint import config as config_lib
 from tf_inpaint.config import ModelConfig
+from tf_inpaint.errors import InputError
 
 # DCGAN's initialisation and batch-norm constants.
 _KERNEL_INIT_STDDEV = 0.02
@@ -107,29 +110,90 @@ def build_networks(config: ModelConfig) -> tuple[Generator, Discriminator]:
   return generator, discriminator
 
 
-def load_networks(run_dir: str):
-  """Rebuilds G and D from a run directory's config.json and latest checkpoint.
+BUNDLED_MODELS = ("celeba64", "svhn32")
+WEIGHTS_FILENAME = "weights.npz"
+
+
+def resolve_model(model: str) -> str:
+  """A bundled model name (`celeba64`, `svhn32`) or a path -> a directory."""
+  if model in BUNDLED_MODELS:
+    from importlib import resources  # pylint: disable=g-import-not-at-top
+    return str(resources.files("tf_inpaint") / "pretrained" / model)
+  return model
+
+
+def bundled_samples(model: str) -> str | None:
+  """The sample images shipped with a bundled model (validation images)."""
+  if model not in BUNDLED_MODELS:
+    return None
+  from importlib import resources  # pylint: disable=g-import-not-at-top
+  return str(resources.files("tf_inpaint") / "samples" / model)
+
+
+def export_weights(generator: Generator, discriminator: Discriminator,
+                   path: str) -> None:
+  """Saves G's and D's weights, in order, as float16 (half the bytes)."""
+  weights = {f"{prefix}_{i}": w.numpy().astype(np.float16)
+             for prefix, net in (("g", generator), ("d", discriminator))
+             for i, w in enumerate(net.weights)}
+  np.savez_compressed(path, **weights)
+
+
+def _load_weights(generator, discriminator, path: str) -> None:
+  """Restores `export_weights` output as float32; ValueError on a mismatch."""
+  with np.load(path) as saved:
+    for prefix, net in (("g", generator), ("d", discriminator)):
+      names = sorted((k for k in saved.files if k.startswith(prefix + "_")),
+                     key=lambda k: int(k.split("_")[1]))
+      if len(names) != len(net.weights):
+        raise ValueError(f"{len(names)} saved {prefix.upper()} weights for "
+                         f"{len(net.weights)} in the network")
+      for name, weight in zip(names, net.weights):
+        if saved[name].shape != tuple(weight.shape):
+          raise ValueError(f"{name} has shape {saved[name].shape}, the "
+                           f"network expects {tuple(weight.shape)}")
+        weight.assign(saved[name].astype(np.float32))
+
+
+def load_networks(model: str):
+  """Rebuilds G and D from a run directory or a bundled model.
+
+  A run directory holds config.json and checkpoints/; a bundled model holds
+  config.json and weights.npz (see `export_weights`).
 
   Returns:
     (ModelConfig, TrainConfig or None, Generator, Discriminator).
   Raises:
-    InputError: if `run_dir` is not a run, has no checkpoint, or its
-      checkpoint does not fit its config.
+    InputError: if `model` is neither, or its weights do not fit its config.
   """
-  from tf_inpaint import config as config_lib  # pylint: disable=g-import-not-at-top
-  from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
+  run_dir = resolve_model(model)
   model_config, train_config = config_lib.load_run_config(run_dir)
-  path = tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir))
-  if path is None:
-    raise InputError(f"model={run_dir}: no checkpoint in "
-                     f"{config_lib.checkpoint_dir(run_dir)}")
   generator, discriminator = build_networks(model_config)
-  checkpoint = tf.train.Checkpoint(generator=generator,
-                                   discriminator=discriminator)
+  weights_path = os.path.join(run_dir, WEIGHTS_FILENAME)
+  path = (weights_path if os.path.isfile(weights_path) else
+          tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir)))
+  if path is None:
+    raise InputError(f"model={model}: no checkpoint in "
+                     f"{config_lib.checkpoint_dir(run_dir)}")
   try:
-    checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+    if path == weights_path:
+      _load_weights(generator, discriminator, path)
+    else:
+      checkpoint = tf.train.Checkpoint(generator=generator,
+                                       discriminator=discriminator)
+      checkpoint.restore(path).expect_partial(
+      ).assert_existing_objects_matched()
   except (AssertionError, ValueError, tf.errors.OpError) as e:
     first_line = str(e).strip().splitlines()[0].split(". ")[0]
-    raise InputError(f"model={run_dir}: checkpoint {os.path.basename(path)} "
-                     f"does not match config.json ({first_line})") from e
+    raise InputError(f"model={model}: {os.path.basename(path)} does not match "
+                     f"config.json ({first_line})") from e
   return model_config, train_config, generator, discriminator
+
+
+def export_model(run_dir: str, out_dir: str) -> None:
+  """Writes a run's latest weights as a bundled model: config.json + weights.npz."""
+  model_config, train_config, generator, discriminator = load_networks(run_dir)
+  os.makedirs(out_dir, exist_ok=True)
+  export_weights(generator, discriminator,
+                 os.path.join(out_dir, WEIGHTS_FILENAME))
+  config_lib.save_run_config(out_dir, model_config, train_config)

@@ -31,6 +31,9 @@ def staged_directory(outdir: str, overwrite: bool):
   parent = os.path.dirname(os.path.abspath(outdir))
   os.makedirs(parent, exist_ok=True)
   staging = tempfile.mkdtemp(prefix=".staging-", dir=parent)
+  umask = os.umask(0)
+  os.umask(umask)
+  os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would stick to outdir
   try:
     yield staging
   except BaseException:

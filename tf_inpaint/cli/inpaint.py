@@ -1,5 +1,7 @@
 """`bin/inpaint`: fill the holes of images with a trained DCGAN.
 
+  bin/inpaint --mask=random80        # bundled CelebA model and sample faces
+  bin/inpaint --model=svhn32         # bundled SVHN model and sample digits
   bin/inpaint --model=runs/celeba64 --images=photos/ --mask=center --outdir=out/
   bin/inpaint --model=runs/celeba64 --images=face.png --mask=file --mask_file=hole.png
 
@@ -13,7 +15,7 @@ import os
 import numpy as np
 from absl import flags
 
-from tf_inpaint import config, masks
+from tf_inpaint import config, errors, masks
 from tf_inpaint.cli import run_main
 
 FLAGS = flags.FLAGS
@@ -23,9 +25,11 @@ _GRID_ROWS = 16
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
   cfg = config.InpaintConfig()
-  flags.DEFINE_string("model", None, "Run directory written by bin/train.")
+  flags.DEFINE_string("model", "celeba64", "Bundled model (celeba64, svhn32) "
+                      "or a run directory written by bin/train.")
   flags.DEFINE_string("images", None, "Image file, folder, or dataset spec "
-                      "(folder:PATH, mat:PATH, TFDS name).")
+                      "(folder:PATH, mat:PATH, TFDS name); default: the "
+                      "bundled model's sample images.")
   flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
   flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
   flags.DEFINE_enum("crop", "auto", config.CROPS, "Central crop of non-square "
@@ -54,7 +58,6 @@ def define_flags() -> None:
   flags.DEFINE_integer("seed", cfg.seed, "Seed of masks and initial z.")
   flags.DEFINE_integer("image_every", cfg.image_every,
                        "Iterations between TensorBoard image panels.")
-  flags.mark_flags_as_required(["model", "images"])
 
 
 def _inpaint_config() -> config.InpaintConfig:
@@ -77,8 +80,12 @@ def main() -> None:
   if crop == "auto" and train_config is not None:
     crop = (train_config.crop if train_config.crop != "auto"
             else data.default_crop(train_config.dataset))
+  images_spec = FLAGS.images or networks.bundled_samples(FLAGS.model)
+  if images_spec is None:
+    raise errors.InputError("images: required with --model=PATH (only the "
+                            "bundled models have sample images)")
   images, names = data.read_images(
-      FLAGS.images, model_config.image_size, crop, FLAGS.first_image,
+      images_spec, model_config.image_size, crop, FLAGS.first_image,
       FLAGS.num_images, min_side=model_config.image_size // 4)
   mask_array = masks.make_masks(
       FLAGS.mask, len(images), model_config.image_size, FLAGS.seed,
@@ -121,7 +128,7 @@ def main() -> None:
     if originals_known:
       per_image = metrics.image_metrics(images, result.blended, mask_array)
       outputs.save_json(os.path.join(staging, "metrics.json"), {
-          "mask": FLAGS.mask, "model": FLAGS.model, "images": FLAGS.images,
+          "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
           "mean": {k: float(np.mean(v)) for k, v in per_image.items()},
           "per_image": [dict(name=name, **{k: float(v[i]) for k, v in
                                            per_image.items()})

@@ -1,0 +1,31 @@
+"""`bin/export`: a run directory's latest weights as a bundled model.
+
+  bin/export --run_dir=runs/celeba64 --outdir=tf_inpaint/pretrained/celeba64
+
+Writes config.json and weights.npz (float16, about half a checkpoint's size;
+loading restores float32). Any `--model` flag accepts the result.
+"""
+from absl import flags
+
+from tf_inpaint.cli import run_main
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  flags.DEFINE_string("run_dir", None, "Run directory written by bin/train.")
+  flags.DEFINE_string("outdir", None, "Directory for the bundled model.")
+  flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding files.")
+  flags.mark_flags_as_required(["run_dir", "outdir"])
+
+
+def main() -> None:
+  from tf_inpaint import networks, outputs  # pylint: disable=g-import-not-at-top
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+    networks.export_model(FLAGS.run_dir, staging)
+  print(f"Exported {FLAGS.run_dir} to {FLAGS.outdir}")
+
+
+def run() -> None:
+  define_flags()
+  run_main(main)
