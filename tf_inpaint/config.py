@@ -23,6 +23,24 @@ def _require(condition: bool, message: str) -> None:
     raise InputError(message)
 
 
+def _require_positive(config, *names: str) -> None:
+  for name in names:
+    value = getattr(config, name)
+    _require(value >= 1, f"{name}={value}: expected a positive integer")
+
+
+def _require_choice(config, name: str, choices) -> None:
+  value = getattr(config, name)
+  _require(value in choices,
+           f"{name}={value!r}: expected one of {', '.join(choices)}")
+
+
+def _require_adam(config) -> None:
+  _require(config.learning_rate > 0,
+           f"learning_rate={config.learning_rate}: expected > 0")
+  _require(0 <= config.beta1 < 1, f"beta1={config.beta1}: expected in [0, 1)")
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
   """Architecture of the DCGAN pair (the paper's at the defaults).
@@ -43,9 +61,7 @@ class ModelConfig:
     _require(self.image_size in SUPPORTED_IMAGE_SIZES,
              f"image_size={self.image_size}: expected one of "
              f"{', '.join(map(str, SUPPORTED_IMAGE_SIZES))}")
-    _require(self.z_dim >= 1, f"z_dim={self.z_dim}: expected a positive integer")
-    _require(self.base_filters >= 1,
-             f"base_filters={self.base_filters}: expected a positive integer")
+    _require_positive(self, "z_dim", "base_filters")
     _require(self.channels in (1, 3),
              f"channels={self.channels}: expected 1 or 3")
 
@@ -103,23 +119,12 @@ class TrainConfig:
              f"first_image={self.first_image}: expected >= 1")
     _require(self.num_images >= 0,
              f"num_images={self.num_images}: expected >= 0 (0 = all)")
-    _require(self.crop in CROPS,
-             f"crop={self.crop!r}: expected one of {', '.join(CROPS)}")
-    _require(self.augment in AUGMENTATIONS,
-             f"augment={self.augment!r}: expected one of "
-             f"{', '.join(AUGMENTATIONS)}")
-    _require(self.batch_size >= 1,
-             f"batch_size={self.batch_size}: expected a positive integer")
-    _require(self.steps >= 1, f"steps={self.steps}: expected >= 1")
-    _require(self.learning_rate > 0,
-             f"learning_rate={self.learning_rate}: expected > 0")
-    _require(0 <= self.beta1 < 1, f"beta1={self.beta1}: expected in [0, 1)")
-    _require(self.strategy in STRATEGIES,
-             f"strategy={self.strategy!r}: expected one of "
-             f"{', '.join(STRATEGIES)}")
-    for name in ("checkpoint_every", "summary_every", "image_every"):
-      value = getattr(self, name)
-      _require(value >= 1, f"{name}={value}: expected a positive integer")
+    _require_choice(self, "crop", CROPS)
+    _require_choice(self, "augment", AUGMENTATIONS)
+    _require_choice(self, "strategy", STRATEGIES)
+    _require_positive(self, "batch_size", "steps", "checkpoint_every",
+                      "summary_every", "image_every")
+    _require_adam(self)
 
 
 def _from_dict(cls, values: dict[str, Any], source: str):
@@ -212,17 +217,11 @@ class InpaintConfig:
 
   def __post_init__(self):
     _require(self.lam >= 0, f"lam={self.lam}: expected >= 0")
-    for name in ("iterations", "restarts", "batch_size", "image_every"):
-      value = getattr(self, name)
-      _require(value >= 1, f"{name}={value}: expected a positive integer")
-    _require(self.learning_rate > 0,
-             f"learning_rate={self.learning_rate}: expected > 0")
-    _require(0 <= self.beta1 < 1, f"beta1={self.beta1}: expected in [0, 1)")
-    _require(self.weighting in WEIGHTINGS,
-             f"weighting={self.weighting!r}: expected one of "
-             f"{', '.join(WEIGHTINGS)}")
+    _require_positive(self, "iterations", "restarts", "batch_size",
+                      "image_every")
+    _require_adam(self)
+    _require_choice(self, "weighting", WEIGHTINGS)
+    _require_choice(self, "blend", BLENDS)
     _require(self.window_size >= 1 and self.window_size % 2 == 1,
              f"window_size={self.window_size}: expected an odd positive "
              "integer")
-    _require(self.blend in BLENDS,
-             f"blend={self.blend!r}: expected one of {', '.join(BLENDS)}")
