@@ -46,3 +46,22 @@ def test_config_differences_names_each_changed_field():
   requested = config.TrainConfig(dataset="a", seed=2, steps=20)
   assert config.config_differences(saved, requested, ignore=("steps",)) == [
       "seed: 1 -> 2"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lam": -1.0}, "lam=-1.0: expected >= 0"),
+    ({"iterations": 0}, "iterations=0: expected a positive integer"),
+    ({"weighting": "gaussian"}, "weighting='gaussian': expected one of"),
+    ({"window_size": 4}, "window_size=4: expected an odd"),
+    ({"blend": "alpha"}, "blend='alpha'"),
+    ({"learning_rate": 0.0}, "learning_rate=0.0"),
+])
+def test_inpaint_config_rejects_bad_values(kwargs, message):
+  with pytest.raises(InputError, match=message):
+    config.InpaintConfig(**kwargs)
+
+
+def test_inpaint_defaults_are_the_papers():
+  defaults = config.InpaintConfig()
+  assert (defaults.lam, defaults.iterations, defaults.window_size,
+          defaults.weighting) == (0.003, 1500, 7, "importance")

@@ -9,10 +9,12 @@ inference mode and only z is trained. Each image's starting z depends on the
 seed and the image's index only, so results do not depend on batching.
 """
 import dataclasses
+import sys
 
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from tf_inpaint import blend as blend_lib
 from tf_inpaint import losses
@@ -138,10 +140,12 @@ class Inpainter:
     corrupted = repeat(images * masks)
     weights = repeat(losses.context_weights(
         tf.constant(masks), cfg.weighting, cfg.window_size).numpy())
+    # A live bar on a terminal; in a log file, a line every 10 %.
     progbar = keras.utils.Progbar(
-        cfg.iterations, verbose=1 if self.progress else 0,
+        cfg.iterations, verbose=int(self.progress and sys.stdout.isatty()),
         stateful_metrics=["contextual", "perceptual", "total"],
         unit_name="iteration")
+    log_every = max(1, cfg.iterations // 10)
     real_rows = real * cfg.restarts
     for iteration in range(1, cfg.iterations + 1):
       contextual, perceptual, total = step(corrupted, weights)
@@ -149,6 +153,12 @@ class Inpainter:
                in (("contextual", contextual), ("perceptual", perceptual),
                    ("total", total))}
       progbar.update(iteration, list(means.items()))
+      if (self.progress and not sys.stdout.isatty()
+          and (iteration % log_every == 0 or iteration == cfg.iterations)):
+        logging.info("batch %d, iteration %d/%d: contextual %.3f  perceptual "
+                     "%.4f  total %.3f", batch_index + 1, iteration,
+                     cfg.iterations, means["contextual"], means["perceptual"],
+                     means["total"])
       if writer is not None:
         global_step = batch_index * cfg.iterations + iteration
         with writer.as_default():
