@@ -48,8 +48,7 @@ def main(argv):
   del argv
   model_config = config.ModelConfig()
   generator, discriminator = networks.build_networks(model_config)
-  flops = 2 * (forward_flops(generator, (model_config.z_dim,)) +
-               forward_flops(discriminator, (64, 64, 3)))
+  flops = 2 * sum(forward_flops(generator, discriminator))
   peak = matmul_gflops()
   result = {"gflop_per_image_iteration": round(flops / 1e9, 3)}
   for count in (1, 64):

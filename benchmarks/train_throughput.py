@@ -32,10 +32,7 @@ FLAGS = flags.FLAGS
 
 def train_step_flops(model_config: config.ModelConfig) -> int:
   """Per image: G forward and backward (3 passes), D 7 passes (see above)."""
-  generator, discriminator = networks.build_networks(model_config)
-  size = model_config.image_size
-  g = forward_flops(generator, (model_config.z_dim,))
-  d = forward_flops(discriminator, (size, size, model_config.channels))
+  g, d = forward_flops(*networks.build_networks(model_config))
   return 3 * g + 7 * d
 
 

@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import layers
 
 from tf_inpaint import config as config_lib
+from tf_inpaint import strided_conv
 from tf_inpaint.config import ModelConfig
 from tf_inpaint.errors import InputError
 
@@ -47,6 +48,31 @@ def _track_for_checkpoints(model: keras.Model, name: str, layer_list) -> list:
   return layer_list
 
 
+class StridedConv2D(layers.Conv2D):
+  """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel."""
+
+  def __init__(self, filters, **kwargs):
+    super().__init__(filters, strided_conv.KERNEL_SIZE, strides=2,
+                     padding="same", **kwargs)
+
+  def convolution_op(self, inputs, kernel):
+    return strided_conv.conv2d(inputs, kernel)
+
+
+class StridedConv2DTranspose(layers.Conv2DTranspose):
+  """5x5 stride-2 SAME Conv2DTranspose computed on the fast forward kernel."""
+
+  def __init__(self, filters, **kwargs):
+    super().__init__(filters, strided_conv.KERNEL_SIZE, strides=2,
+                     padding="same", **kwargs)
+
+  def call(self, inputs):
+    outputs = strided_conv.conv2d_transpose(inputs, self.kernel)
+    if self.use_bias:
+      outputs = tf.nn.bias_add(outputs, self.bias)
+    return outputs if self.activation is None else self.activation(outputs)
+
+
 class Generator(keras.Model):
   """Maps latent vectors (N, z_dim) to images (N, S, S, channels) in [-1, 1]."""
 
@@ -60,15 +86,13 @@ class Generator(keras.Model):
     self.reshape = layers.Reshape((4, 4, first_channels))
     self.project_norm = _batch_norm()
     self.upsample = _track_for_checkpoints(self, "upsample", [
-        layers.Conv2DTranspose(first_channels // 2**i, 5, strides=2,
-                               padding="same", use_bias=False,
+        StridedConv2DTranspose(first_channels // 2**i, use_bias=False,
                                kernel_initializer=_kernel_init())
         for i in range(1, steps)])
     self.upsample_norms = _track_for_checkpoints(
         self, "upsample_norm", [_batch_norm() for _ in self.upsample])
-    self.to_image = layers.Conv2DTranspose(
-        config.channels, 5, strides=2, padding="same",
-        kernel_initializer=_kernel_init())
+    self.to_image = StridedConv2DTranspose(config.channels,
+                                           kernel_initializer=_kernel_init())
 
   def call(self, z, training=False):
     x = self.reshape(self.project(z))
@@ -85,8 +109,8 @@ class Discriminator(keras.Model):
     super().__init__(**kwargs)
     self.config = config
     self.downsample = _track_for_checkpoints(self, "downsample", [
-        layers.Conv2D(config.base_filters * 2**i, 5, strides=2, padding="same",
-                      use_bias=(i == 0), kernel_initializer=_kernel_init())
+        StridedConv2D(config.base_filters * 2**i, use_bias=(i == 0),
+                      kernel_initializer=_kernel_init())
         for i in range(_num_resolution_steps(config))])
     # No batch norm after the first convolution (DCGAN).
     self.downsample_norms = _track_for_checkpoints(

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_inpaint import strided_conv
+
+
+def _values_and_gradients(function, inputs, kernel):
+  with tf.GradientTape() as tape:
+    tape.watch([inputs, kernel])
+    outputs = function(inputs, kernel)
+    # A non-uniform upstream gradient, so every path is exercised.
+    loss = tf.reduce_sum(tf.sin(outputs) * outputs)
+  return [outputs, *tape.gradient(loss, [inputs, kernel])]
+
+
+def _assert_close(ours, reference):
+  for a, b in zip(ours, reference):
+    scale = float(tf.reduce_max(tf.abs(b)))
+    np.testing.assert_allclose(a.numpy() / scale, b.numpy() / scale,
+                               atol=1e-5)  # float32 summation order
+
+
+@pytest.mark.parametrize("size, in_channels, out_channels",
+                         [(4, 3, 5), (8, 16, 4), (32, 3, 8)])
+def test_conv2d_equals_tensorflows_strided_conv(size, in_channels,
+                                                out_channels):
+  inputs = tf.random.normal((2, size, size, in_channels), seed=1)
+  kernel = tf.random.normal((5, 5, in_channels, out_channels), seed=2)
+  reference = lambda x, k: tf.nn.conv2d(x, k, 2, "SAME")
+  _assert_close(_values_and_gradients(strided_conv.conv2d, inputs, kernel),
+                _values_and_gradients(reference, inputs, kernel))
+
+
+@pytest.mark.parametrize("size, in_channels, out_channels",
+                         [(4, 8, 3), (8, 4, 16), (16, 6, 3)])
+def test_conv2d_transpose_equals_tensorflows(size, in_channels, out_channels):
+  inputs = tf.random.normal((2, size, size, in_channels), seed=3)
+  kernel = tf.random.normal((5, 5, out_channels, in_channels), seed=4)
+  reference = lambda x, k: tf.nn.conv2d_transpose(
+      x, k, (2, 2 * size, 2 * size, out_channels), 2, "SAME")
+  _assert_close(
+      _values_and_gradients(strided_conv.conv2d_transpose, inputs, kernel),
+      _values_and_gradients(reference, inputs, kernel))
+
+
+def test_odd_sizes_are_refused():
+  with pytest.raises(ValueError, match="even spatial sizes"):
+    strided_conv.conv2d(tf.zeros((1, 5, 5, 1)), tf.zeros((5, 5, 1, 1)))
