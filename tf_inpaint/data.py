@@ -235,6 +235,13 @@ def images(source: ImageSource, image_size: int, crop: str = "auto"):
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def check_batch_size(source: ImageSource, batch_size: int) -> None:
+  """Refuses a batch larger than the dataset (drop_remainder would yield none)."""
+  if batch_size > source.num_examples:
+    raise InputError(f"batch_size={batch_size}: larger than the dataset "
+                     f"{source.spec} ({source.num_examples} images)")
+
+
 def training_batches(source: ImageSource, image_size: int, batch_size: int,
                      seed: int, crop: str = "auto", augment: str = "auto",
                      start_step: int = 0) -> tf.data.Dataset:
@@ -243,9 +250,7 @@ def training_batches(source: ImageSource, image_size: int, batch_size: int,
   Raises:
     InputError: if `batch_size` exceeds the number of images.
   """
-  if batch_size > source.num_examples:
-    raise InputError(f"batch_size={batch_size}: larger than the dataset "
-                     f"{source.spec} ({source.num_examples} images)")
+  check_batch_size(source, batch_size)
   crop, augment = resolve(source, crop, augment)
   records = source.records.shuffle(
       min(source.num_examples, _SHUFFLE_BUFFER), seed=seed,

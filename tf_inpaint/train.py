@@ -98,9 +98,7 @@ class Trainer:
     cfg = train_config
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
                                    cfg.first_image, cfg.num_images)
-    if cfg.batch_size > self.source.num_examples:
-      raise InputError(f"batch_size={cfg.batch_size}: larger than the dataset "
-                       f"{cfg.dataset} ({self.source.num_examples} images)")
+    data.check_batch_size(self.source, cfg.batch_size)
     self.strategy = make_strategy(cfg.strategy)
     if cfg.batch_size % self.strategy.num_replicas_in_sync:
       raise InputError(f"batch_size={cfg.batch_size}: not divisible by the "
@@ -187,12 +185,12 @@ class Trainer:
     try:
       return self._train()
     except BaseException:
-      if created and self.manager_latest() is None:
+      if created and self._latest_checkpoint() is None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
       raise
 
-  def manager_latest(self) -> str | None:
-    manager = getattr(self, "manager", None)
+  def _latest_checkpoint(self) -> str | None:
+    manager = getattr(self, "manager", None)  # None if _build never ran
     return manager and manager.latest_checkpoint
 
   def _train(self) -> dict:
