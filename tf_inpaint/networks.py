@@ -48,7 +48,16 @@ def _track_for_checkpoints(model: keras.Model, name: str, layer_list) -> list:
   return layer_list
 
 
-class StridedConv2D(layers.Conv2D):
+class _FreezablePhases:
+  """Lets a layer whose weights will not change compute its phase kernel once."""
+  frozen_phases = None
+
+  def freeze_phases(self) -> None:
+    """Only for private copies that are never trained (see frozen_copy)."""
+    self.frozen_phases = tf.constant(strided_conv.phase_kernel(self.kernel))
+
+
+class StridedConv2D(_FreezablePhases, layers.Conv2D):
   """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel."""
 
   def __init__(self, filters, **kwargs):
@@ -56,10 +65,10 @@ class StridedConv2D(layers.Conv2D):
                      padding="same", **kwargs)
 
   def convolution_op(self, inputs, kernel):
-    return strided_conv.conv2d(inputs, kernel)
+    return strided_conv.conv2d(inputs, kernel, self.frozen_phases)
 
 
-class StridedConv2DTranspose(layers.Conv2DTranspose):
+class StridedConv2DTranspose(_FreezablePhases, layers.Conv2DTranspose):
   """5x5 stride-2 SAME Conv2DTranspose computed on the fast forward kernel."""
 
   def __init__(self, filters, **kwargs):
@@ -67,7 +76,8 @@ class StridedConv2DTranspose(layers.Conv2DTranspose):
                      padding="same", **kwargs)
 
   def call(self, inputs):
-    outputs = strided_conv.conv2d_transpose(inputs, self.kernel)
+    outputs = strided_conv.conv2d_transpose(inputs, self.kernel,
+                                            self.frozen_phases)
     if self.use_bias:
       outputs = tf.nn.bias_add(outputs, self.bias)
     return outputs if self.activation is None else self.activation(outputs)
@@ -132,6 +142,23 @@ def build_networks(config: ModelConfig) -> tuple[Generator, Discriminator]:
   z = tf.zeros((1, config.z_dim))
   discriminator(generator(z))
   return generator, discriminator
+
+
+def frozen_copy(generator: Generator, discriminator: Discriminator):
+  """Copies of G and D for inference only, with phase kernels computed once.
+
+  Inpainting calls G and D thousands of times with fixed weights; rebuilding
+  the phase kernels each time dominates small batches. Copies, so the
+  originals stay trainable and no cache can go stale.
+  """
+  copy_g, copy_d = build_networks(generator.config)
+  for source, target in ((generator, copy_g), (discriminator, copy_d)):
+    for weight, copied in zip(source.weights, target.weights):
+      copied.assign(weight)
+    for layer in target._flatten_layers():  # pylint: disable=protected-access
+      if isinstance(layer, _FreezablePhases):
+        layer.freeze_phases()
+  return copy_g, copy_d
 
 
 BUNDLED_MODELS = ("celeba64", "svhn32")

@@ -40,7 +40,7 @@ def _phase_taps() -> np.ndarray:
 _TAPS = _phase_taps()
 
 
-def _phase_kernel(kernel):
+def phase_kernel(kernel):
   """Transposed-conv kernel (5, 5, out, in) -> conv kernel (3, 3, in, 4 * out).
 
   Output channels are ordered (row phase, column phase, channel), as
@@ -54,10 +54,9 @@ def _phase_kernel(kernel):
   return tf.reshape(taps, [3, 3, in_channels, 4 * out_channels])
 
 
-def _upsample(inputs, kernel):
-  """conv2d_transpose(inputs, kernel, stride 2, SAME) in the phase form."""
-  return tf.nn.depth_to_space(
-      tf.nn.conv2d(inputs, _phase_kernel(kernel), 1, "SAME"), 2)
+def _upsample_with(inputs, phases):
+  """conv2d_transpose(inputs, kernel, stride 2, SAME), given phase_kernel(kernel)."""
+  return tf.nn.depth_to_space(tf.nn.conv2d(inputs, phases, 1, "SAME"), 2)
 
 
 def _check_even(inputs):
@@ -67,40 +66,54 @@ def _check_even(inputs):
                      f"{height}x{width}")
 
 
-def conv2d(inputs, kernel):
-  """tf.nn.conv2d(inputs, kernel, 2, "SAME") for a (5, 5, in, out) kernel."""
+def conv2d(inputs, kernel, phases=None):
+  """tf.nn.conv2d(inputs, kernel, 2, "SAME") for a (5, 5, in, out) kernel.
+
+  `phases`, if given, is `phase_kernel(kernel)` computed once: for frozen
+  weights, it saves rebuilding it at every call.
+  """
   _check_even(inputs)
-  # As a tensor: a variable read inside tf.custom_gradient needs its own path.
-  return _conv2d(inputs, tf.convert_to_tensor(kernel))
+  # As tensors: a variable read inside tf.custom_gradient needs its own path.
+  kernel = tf.convert_to_tensor(kernel)
+  return _conv2d(inputs, kernel,
+                 phase_kernel(kernel) if phases is None else phases)
 
 
-def conv2d_transpose(inputs, kernel):
-  """Stride-2 SAME transposed convolution for a (5, 5, out, in) kernel."""
+def conv2d_transpose(inputs, kernel, phases=None):
+  """Stride-2 SAME transposed convolution for a (5, 5, out, in) kernel.
+
+  `phases`: as for `conv2d`.
+  """
   _check_even(inputs)
-  return _conv2d_transpose(inputs, tf.convert_to_tensor(kernel))
+  kernel = tf.convert_to_tensor(kernel)
+  return _conv2d_transpose(inputs, kernel,
+                           phase_kernel(kernel) if phases is None else phases)
 
 
 @tf.custom_gradient
-def _conv2d(inputs, kernel):
+def _conv2d(inputs, kernel, phases):
   outputs = tf.nn.conv2d(inputs, kernel, _STRIDES, "SAME")
 
   def gradient(upstream):
-    return (_upsample(upstream, kernel),
+    # The phase kernel is a function of `kernel`: its gradient flows there.
+    return (_upsample_with(upstream, phases),
             tf.raw_ops.Conv2DBackpropFilter(
                 input=inputs, filter_sizes=tf.shape(kernel),
-                out_backprop=upstream, strides=_STRIDES, padding="SAME"))
+                out_backprop=upstream, strides=_STRIDES, padding="SAME"),
+            None)
 
   return outputs, gradient
 
 
 @tf.custom_gradient
-def _conv2d_transpose(inputs, kernel):
-  outputs = _upsample(inputs, kernel)
+def _conv2d_transpose(inputs, kernel, phases):
+  outputs = _upsample_with(inputs, phases)
 
   def gradient(upstream):
     return (tf.nn.conv2d(upstream, kernel, _STRIDES, "SAME"),
             tf.raw_ops.Conv2DBackpropFilter(
                 input=upstream, filter_sizes=tf.shape(kernel),
-                out_backprop=inputs, strides=_STRIDES, padding="SAME"))
+                out_backprop=inputs, strides=_STRIDES, padding="SAME"),
+            None)
 
   return outputs, gradient
