@@ -43,12 +43,12 @@ class MaskEvaluation:
 
 
 def run_method(method, corrupted, masks, generator, discriminator,
-               inpaint_config, nn_images):
+               inpaint_config, nn_images, progress=False):
   """One method's filled images for corrupted images (holes are zero)."""
   if method in OURS:
     config = dataclasses.replace(inpaint_config, **OURS[method])
-    return Inpainter(generator, discriminator, config).inpaint(
-        corrupted, masks).blended
+    return Inpainter(generator, discriminator, config,
+                     progress=progress).inpaint(corrupted, masks).blended
   if method == "tv":
     return baselines.total_variation(corrupted, masks)
   if method == "lowrank":
@@ -84,7 +84,7 @@ def evaluate(images, mask_names, methods, generator, discriminator,
     for method in methods:
       progress(f"{mask_name}: {method} on {len(images)} images")
       filled = run_method(method, corrupted, mask, generator, discriminator,
-                          inpaint_config, nn_images)
+                          inpaint_config, nn_images, progress=True)
       evaluation.outputs[method] = filled
       scores = metrics.image_metrics(images, filled, mask)
       rows.append({"method": method, "mask": mask_name, "n": len(images),

@@ -13,7 +13,7 @@ import os
 
 from absl import flags
 
-from tf_inpaint import config, masks
+from tf_inpaint import config, errors, masks
 from tf_inpaint.cli import run_main
 
 FLAGS = flags.FLAGS
@@ -48,13 +48,20 @@ def define_flags() -> None:
 
 
 def _nn_images(train_config, spec, image_size, crop):
+  """The nearest-neighbour search set: --nn_images, else the model's own."""
   from tf_inpaint import data  # pylint: disable=g-import-not-at-top
   if spec:
     return data.read_images(spec, image_size, crop)[0]
   if train_config is None:
     return None
-  return data.read_images(train_config.dataset, image_size, crop,
-                          train_config.first_image, train_config.num_images)[0]
+  try:
+    return data.read_images(train_config.dataset, image_size, crop,
+                            train_config.first_image,
+                            train_config.num_images)[0]
+  except errors.InputError as e:
+    raise errors.InputError(
+        f"methods=nn: the model's training images ({train_config.dataset}) "
+        f"cannot be read here ({e}); pass --nn_images=SPEC") from e
 
 
 def main() -> None:
