@@ -151,3 +151,14 @@ def test_batch_larger_than_dataset_is_an_error(image_folder):
   source = data.open_source(f"folder:{image_folder}")
   with pytest.raises(InputError, match="batch_size=13: larger than"):
     data.training_batches(source, 32, 13, seed=0)
+
+
+def test_a_failed_tfds_download_is_a_clear_error(monkeypatch):
+  def unreachable(self, *args, **kwargs):
+    raise ConnectionError("Failed to resolve 'ufldl.stanford.edu'")
+
+  monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
+                      unreachable)
+  with pytest.raises(InputError, match="dataset=svhn_cropped: TFDS could not "
+                     "download or prepare it .*ConnectionError"):
+    data.open_source("svhn_cropped", data_dir="/tmp/no-tfds-here")

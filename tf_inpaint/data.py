@@ -135,7 +135,15 @@ def _open_mat(spec: str, path: str) -> ImageSource:
 def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   builder = tfds.builder(name, data_dir=data_dir)
-  builder.download_and_prepare()
+  try:
+    builder.download_and_prepare()
+  except Exception as e:  # Network, checksum and quota errors vary widely.
+    reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+    raise InputError(
+        f"dataset={name}: TFDS could not download or prepare it in "
+        f"{builder.data_dir} ({type(e).__name__}: {reason}); prepare it where "
+        "there is internet and pass --data_dir, or use folder:PATH / mat:PATH"
+    ) from e
   records = builder.as_dataset(
       split=split, shuffle_files=False,
       decoders={"image": tfds.decode.SkipDecoding()})
