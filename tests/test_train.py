@@ -53,6 +53,13 @@ def test_a_few_steps_write_checkpoints_and_summaries(image_folder, tmp_path):
   assert [e.step for e in events.Tensors("d_loss")] == [1, 2, 3]
   grid = tf.make_ndarray(events.Tensors("samples")[-1].tensor_proto)
   assert grid.shape == (3,)  # width, height, PNG bytes
+  from tensorboard.plugins.hparams import plugin_data_pb2  # pylint: disable=g-import-not-at-top
+  hparams_content = events.PluginTagToContent("hparams")
+  assert hparams_content
+  session = plugin_data_pb2.HParamsPluginData.FromString(
+      next(iter(hparams_content.values()))).session_start_info
+  assert session.hparams["learning_rate"].number_value == pytest.approx(2e-4)
+  assert session.hparams["image_size"].number_value == 32
 
 
 def test_resumed_run_matches_an_uninterrupted_one(image_folder, tmp_path):
