@@ -49,6 +49,15 @@ def default_crop(spec: str) -> str:
   return TFDS_DATASETS.get(spec, _FOLDER_DEFAULTS).crop
 
 
+def training_crop(train_config) -> str:
+  """The crop a model was trained with, so new images get the same framing."""
+  if train_config is None:
+    return "none"
+  if train_config.crop != "auto":
+    return train_config.crop
+  return default_crop(train_config.dataset)
+
+
 @dataclasses.dataclass(frozen=True)
 class ImageSource:
   """A dataset's undecoded records and how to decode them.

@@ -74,10 +74,7 @@ def main() -> None:
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
   model_config, train_config, generator, discriminator = (
       networks.load_networks(FLAGS.model))
-  crop = "none"
-  if train_config is not None:
-    crop = (train_config.crop if train_config.crop != "auto"
-            else data.default_crop(train_config.dataset))
+  crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first, FLAGS.num_images,
                                min_side=model_config.image_size // 4)

@@ -76,10 +76,8 @@ def main() -> None:
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
   model_config, train_config, generator, discriminator = (
       networks.load_networks(FLAGS.model))
-  crop = FLAGS.crop
-  if crop == "auto" and train_config is not None:
-    crop = (train_config.crop if train_config.crop != "auto"
-            else data.default_crop(train_config.dataset))
+  crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
+      FLAGS.crop)
   images_spec = FLAGS.images or networks.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
