@@ -81,3 +81,14 @@ def test_a_run_dir_with_another_config_is_refused(image_folder, tmp_path):
   assert result.returncode == 2
   assert "learning_rate: 0.0002 -> 0.001" in error_lines(result)[0]
   assert (tmp_path / "run" / "config.json").read_text() == config_before
+
+
+@pytest.mark.parametrize("command, flag", [("train", "--dataset"),
+                                           ("inpaint", "--mask_file"),
+                                           ("evaluate", "--methods")])
+def test_help_shows_the_commands_own_flags(tmp_path, command, flag):
+  result = subprocess.run([sys.executable, os.path.join(REPO, "bin", command),
+                           "--help"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+  assert result.returncode == 0
+  assert flag in result.stdout and f"bin/{command}" in result.stdout

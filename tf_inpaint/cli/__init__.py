@@ -7,12 +7,26 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags  # pylint: disable=g-import-not-at-top
 
-from tf_inpaint.errors import InputError
+from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
+
+
+def _show_in_help(main) -> None:
+  """Makes `--help` show the command's own flags and usage text.
+
+  absl lists the key flags of the main module (named by sys.argv[0]); ours
+  are defined in the command's module, so they are registered for main too.
+  """
+  command = sys.modules[main.__module__]
+  for flag in flags.FLAGS.get_key_flags_for_module(command):
+    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  sys.modules["__main__"].__doc__ = command.__doc__
 
 
 def run_main(main) -> None:
   """Runs an absl `main`; bad input is one line on stderr and exit status 2."""
+  _show_in_help(main)
 
   def guarded(argv):
     if len(argv) > 1:
