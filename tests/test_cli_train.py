@@ -90,5 +90,5 @@ def test_help_shows_the_commands_own_flags(tmp_path, command, flag):
   result = subprocess.run([sys.executable, os.path.join(REPO, "bin", command),
                            "--help"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, check=False)
-  assert result.returncode == 0
+  # absl exits with status 1 after --help; what matters is what it shows.
   assert flag in result.stdout and f"bin/{command}" in result.stdout
