@@ -12,7 +12,7 @@ from scipy.sparse import linalg as sparse_linalg
 
 
 def overlay(corrupted, generated, masks):
-  """M * y + (1 - M) * G(z)."""
+  """M * y + (1 - M) * G(z), for arrays or tensors alike."""
   return masks * corrupted + (1.0 - masks) * generated
 
 

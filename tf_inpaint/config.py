@@ -16,6 +16,10 @@ AUGMENTATIONS = ("auto", "none", "flip", "digits")
 CROPS = ("auto", "none", "square", "celeba")
 CONFIG_FILENAME = "config.json"
 CHECKPOINT_SUBDIR = "checkpoints"
+ARCHITECTURES = ("dcgan", "context_encoder")
+# A context encoder is trained on one family of masks; these are the
+# evaluation masks each family covers (`random` samples one per batch).
+MASK_FAMILIES = {"center": ("center",), "random": ("random80", "pattern")}
 
 
 def _require(condition: bool, message: str) -> None:
@@ -43,19 +47,25 @@ def _require_adam(config) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-  """Architecture of the DCGAN pair (the paper's at the defaults).
+  """Architecture of a network pair (the paper's DCGAN at the defaults).
 
   Attributes:
     image_size: side of the square images; one of SUPPORTED_IMAGE_SIZES.
-    z_dim: length of the latent vector z, drawn from U[-1, 1].
+    z_dim: length of the latent vector z, drawn from U[-1, 1] (DCGAN only).
     base_filters: channels of G's last hidden layer and of D's first layer;
       doubled at every halving of resolution (64 gives 4x4x512 at 64x64).
     channels: image channels.
+    architecture: `dcgan` (G maps z to an image) or `context_encoder`
+      (Pathak et al.: G maps an image with holes to a completed one).
+    mask_family: the masks a context encoder is trained on, a key of
+      MASK_FAMILIES; None for a DCGAN, which serves every mask.
   """
   image_size: int = 64
   z_dim: int = 100
   base_filters: int = 64
   channels: int = 3
+  architecture: str = "dcgan"
+  mask_family: str | None = None
 
   def __post_init__(self):
     _require(self.image_size in SUPPORTED_IMAGE_SIZES,
@@ -64,6 +74,15 @@ class ModelConfig:
     _require_positive(self, "z_dim", "base_filters")
     _require(self.channels in (1, 3),
              f"channels={self.channels}: expected 1 or 3")
+    _require_choice(self, "architecture", ARCHITECTURES)
+    if self.architecture == "context_encoder":
+      _require(self.mask_family in MASK_FAMILIES,
+               f"mask={self.mask_family}: a context encoder needs a mask "
+               f"family, one of {', '.join(MASK_FAMILIES)}")
+    else:
+      _require(self.mask_family is None,
+               f"mask={self.mask_family}: only a context encoder is trained "
+               "on one mask family")
 
 
 @dataclasses.dataclass(frozen=True)

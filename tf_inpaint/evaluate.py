@@ -5,6 +5,7 @@ import numpy as np
 
 from tf_inpaint import baselines
 from tf_inpaint import blend as blend_lib
+from tf_inpaint import context_encoder
 from tf_inpaint import masks as masks_lib
 from tf_inpaint import metrics
 from tf_inpaint.config import InpaintConfig
@@ -17,8 +18,10 @@ OURS = {
     "ours_no_perceptual": {"lam": 0.0},  # Fig. 2
     "ours_binary": {"weighting": "binary"},  # W = M instead of importance
 }
-BASELINES = ("tv", "lowrank", "nn", "biharmonic")
+BASELINES = ("tv", "lowrank", "nn", "biharmonic", "context_encoder")
 METHODS = (*OURS, *BASELINES)
+# Methods that need nothing beyond the DCGAN itself; the default selection.
+SELF_CONTAINED_METHODS = tuple(m for m in METHODS if m != "context_encoder")
 
 
 def check_names(masks, methods) -> None:
@@ -43,7 +46,8 @@ class MaskEvaluation:
 
 
 def run_method(method, corrupted, masks, generator, discriminator,
-               inpaint_config, nn_images, progress=False):
+               inpaint_config, nn_images, progress=False,
+               context_encoder_model=None):
   """One method's filled images for corrupted images (holes are zero)."""
   if method in OURS:
     config = dataclasses.replace(inpaint_config, **OURS[method])
@@ -60,21 +64,26 @@ def run_method(method, corrupted, masks, generator, discriminator,
     return baselines.nearest_neighbour(corrupted, masks, nn_images)
   if method == "biharmonic":
     return baselines.biharmonic(corrupted, masks)
+  if method == "context_encoder":
+    return context_encoder.complete(context_encoder_model, corrupted, masks)
   raise InputError(f"method={method!r}: expected one of {', '.join(METHODS)}")
 
 
 def evaluate(images, mask_names, methods, generator, discriminator,
              inpaint_config: InpaintConfig = InpaintConfig(), seed: int = 0,
              nn_images=None, missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
-             progress=print):
+             progress=print, context_encoders=()):
   """Runs every method on every mask; returns (result rows, evaluations).
 
   Each row is {"method", "mask", "psnr", "ssim", "psnr_hole", "ssim_hole",
   "l1_hole", "n"}, means over the images. Masks come from `seed`, so the same
-  seed gives the same masks and numbers.
+  seed gives the same masks and numbers. `context_encoders` are the loaded
+  ContextEncoders; each mask uses the one trained on its family.
   """
   check_names(mask_names, methods)
   size = images.shape[1]
+  encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
+              for mask in mask_names if "context_encoder" in methods}
   rows, evaluations = [], []
   for mask_index, mask_name in enumerate(mask_names):
     mask = masks_lib.make_masks(mask_name, len(images), size, seed + mask_index,
@@ -84,7 +93,8 @@ def evaluate(images, mask_names, methods, generator, discriminator,
     for method in methods:
       progress(f"{mask_name}: {method} on {len(images)} images")
       filled = run_method(method, corrupted, mask, generator, discriminator,
-                          inpaint_config, nn_images, progress=True)
+                          inpaint_config, nn_images, progress=True,
+                          context_encoder_model=encoders.get(mask_name))
       evaluation.outputs[method] = filled
       scores = metrics.image_metrics(images, filled, mask)
       rows.append({"method": method, "mask": mask_name, "n": len(images),

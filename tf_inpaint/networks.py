@@ -1,5 +1,8 @@
 """DCGAN generator and discriminator (Radford et al.; Yeh et al. Sec. 4).
 
+Also the layers and helpers `context_encoder.py` builds on, and loading,
+exporting and bundling of either kind of model.
+
 G: z in U[-1,1]^z_dim -> dense 4x4xC -> BN -> ReLU -> 5x5 stride-2 transposed
 convolutions halving the channels (BN + ReLU) -> tanh image. D mirrors it:
 5x5 stride-2 convolutions doubling the channels, LeakyReLU(0.2), BN on all but
@@ -24,20 +27,20 @@ _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
 
 
-def _num_resolution_steps(config: ModelConfig) -> int:
+def num_resolution_steps(config: ModelConfig) -> int:
   """How many factor-2 steps lie between 4x4 and the image size."""
   return int(math.log2(config.image_size // 4))
 
 
-def _kernel_init():
+def kernel_init():
   return keras.initializers.RandomNormal(stddev=_KERNEL_INIT_STDDEV)
 
 
-def _batch_norm():
+def batch_norm():
   return layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON)
 
 
-def _track_for_checkpoints(model: keras.Model, name: str, layer_list) -> list:
+def track_for_checkpoints(model: keras.Model, name: str, layer_list) -> list:
   """Gives each layer of a list its own attribute; returns the list.
 
   Keras 3 on TensorFlow keeps list attributes out of tf.train.Checkpoint's
@@ -89,20 +92,20 @@ class Generator(keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    steps = _num_resolution_steps(config)
+    steps = num_resolution_steps(config)
     first_channels = config.base_filters * 2 ** (steps - 1)
     self.project = layers.Dense(4 * 4 * first_channels, use_bias=False,
-                                kernel_initializer=_kernel_init())
+                                kernel_initializer=kernel_init())
     self.reshape = layers.Reshape((4, 4, first_channels))
-    self.project_norm = _batch_norm()
-    self.upsample = _track_for_checkpoints(self, "upsample", [
+    self.project_norm = batch_norm()
+    self.upsample = track_for_checkpoints(self, "upsample", [
         StridedConv2DTranspose(first_channels // 2**i, use_bias=False,
-                               kernel_initializer=_kernel_init())
+                               kernel_initializer=kernel_init())
         for i in range(1, steps)])
-    self.upsample_norms = _track_for_checkpoints(
-        self, "upsample_norm", [_batch_norm() for _ in self.upsample])
+    self.upsample_norms = track_for_checkpoints(
+        self, "upsample_norm", [batch_norm() for _ in self.upsample])
     self.to_image = StridedConv2DTranspose(config.channels,
-                                           kernel_initializer=_kernel_init())
+                                           kernel_initializer=kernel_init())
 
   def call(self, z, training=False):
     x = self.reshape(self.project(z))
@@ -118,15 +121,15 @@ class Discriminator(keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    self.downsample = _track_for_checkpoints(self, "downsample", [
+    self.downsample = track_for_checkpoints(self, "downsample", [
         StridedConv2D(config.base_filters * 2**i, use_bias=(i == 0),
-                      kernel_initializer=_kernel_init())
-        for i in range(_num_resolution_steps(config))])
+                      kernel_initializer=kernel_init())
+        for i in range(num_resolution_steps(config))])
     # No batch norm after the first convolution (DCGAN).
-    self.downsample_norms = _track_for_checkpoints(
-        self, "downsample_norm", [_batch_norm() for _ in self.downsample[1:]])
+    self.downsample_norms = track_for_checkpoints(
+        self, "downsample_norm", [batch_norm() for _ in self.downsample[1:]])
     self.flatten = layers.Flatten()
-    self.to_logit = layers.Dense(1, kernel_initializer=_kernel_init())
+    self.to_logit = layers.Dense(1, kernel_initializer=kernel_init())
 
   def call(self, images, training=False):
     x = tf.nn.leaky_relu(self.downsample[0](images), alpha=0.2)
@@ -135,12 +138,23 @@ class Discriminator(keras.Model):
     return self.to_logit(self.flatten(x))
 
 
-def build_networks(config: ModelConfig) -> tuple[Generator, Discriminator]:
-  """Creates G and D with their weights, ready to restore or train."""
-  generator = Generator(config, name="generator")
+def build_networks(config: ModelConfig):
+  """Creates G and D with their weights, ready to restore or train.
+
+  G is a `Generator` for a DCGAN and a `ContextEncoder` for a context encoder;
+  D is the same `Discriminator` for both.
+  """
   discriminator = Discriminator(config, name="discriminator")
-  z = tf.zeros((1, config.z_dim))
-  discriminator(generator(z))
+  if config.architecture == "context_encoder":
+    # Imported here: context_encoder builds its layers from this module.
+    from tf_inpaint import context_encoder  # pylint: disable=g-import-not-at-top
+    generator = context_encoder.ContextEncoder(config, name="generator")
+    images = tf.zeros((1, config.image_size, config.image_size,
+                       config.channels))
+    discriminator(generator(images, tf.ones_like(images[..., :1])))
+  else:
+    generator = Generator(config, name="generator")
+    discriminator(generator(tf.zeros((1, config.z_dim))))
   return generator, discriminator
 
 
@@ -161,7 +175,8 @@ def frozen_copy(generator: Generator, discriminator: Discriminator):
   return copy_g, copy_d
 
 
-BUNDLED_MODELS = ("celeba64", "svhn32")
+BUNDLED_MODELS = ("celeba64", "svhn32", "celeba64_ce_center",
+                  "celeba64_ce_random")
 WEIGHTS_FILENAME = "weights.npz"
 
 
@@ -174,19 +189,27 @@ def resolve_model(model: str) -> str:
 
 
 def bundled_samples(model: str) -> str | None:
-  """The sample images shipped with a bundled model (validation images)."""
+  """The sample images shipped with a bundled model (validation images).
+
+  Context encoders (`<dataset>_ce_<family>`) share their dataset's samples.
+  """
   if model not in BUNDLED_MODELS:
     return None
   from importlib import resources  # pylint: disable=g-import-not-at-top
-  return str(resources.files("tf_inpaint") / "samples" / model)
+  return str(resources.files("tf_inpaint") / "samples" /
+             model.split("_ce_")[0])
 
 
-def export_weights(generator: Generator, discriminator: Discriminator,
-                   path: str) -> None:
-  """Saves G's and D's weights, in order, as float16 (half the bytes)."""
+def _needs_discriminator(model_config: ModelConfig) -> bool:
+  """Inpainting with a DCGAN uses D (perceptual loss); a context encoder not."""
+  return model_config.architecture == "dcgan"
+
+
+def export_weights(generator, discriminator, path: str) -> None:
+  """Saves G's and D's weights (D may be None), in order, as float16."""
   weights = {f"{prefix}_{i}": w.numpy().astype(np.float16)
              for prefix, net in (("g", generator), ("d", discriminator))
-             for i, w in enumerate(net.weights)}
+             if net is not None for i, w in enumerate(net.weights)}
   np.savez_compressed(path, **weights)
 
 
@@ -194,6 +217,8 @@ def _load_weights(generator, discriminator, path: str) -> None:
   """Restores `export_weights` output as float32; ValueError on a mismatch."""
   with np.load(path) as saved:
     for prefix, net in (("g", generator), ("d", discriminator)):
+      if net is None:
+        continue
       names = sorted((k for k in saved.files if k.startswith(prefix + "_")),
                      key=lambda k: int(k.split("_")[1]))
       if len(names) != len(net.weights):
@@ -213,13 +238,16 @@ def load_networks(model: str):
   config.json and weights.npz (see `export_weights`).
 
   Returns:
-    (ModelConfig, TrainConfig or None, Generator, Discriminator).
+    (ModelConfig, TrainConfig or None, G, D); D is None for a context
+    encoder, which inpaints without it.
   Raises:
     InputError: if `model` is neither, or its weights do not fit its config.
   """
   run_dir = resolve_model(model)
   model_config, train_config = config_lib.load_run_config(run_dir)
   generator, discriminator = build_networks(model_config)
+  if not _needs_discriminator(model_config):
+    discriminator = None
   weights_path = os.path.join(run_dir, WEIGHTS_FILENAME)
   path = (weights_path if os.path.isfile(weights_path) else
           tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir)))
@@ -230,8 +258,9 @@ def load_networks(model: str):
     if path == weights_path:
       _load_weights(generator, discriminator, path)
     else:
-      checkpoint = tf.train.Checkpoint(generator=generator,
-                                       discriminator=discriminator)
+      networks = {"generator": generator, "discriminator": discriminator}
+      checkpoint = tf.train.Checkpoint(
+          **{name: net for name, net in networks.items() if net is not None})
       checkpoint.restore(path).expect_partial(
       ).assert_existing_objects_matched()
   except (AssertionError, ValueError, tf.errors.OpError) as e:
@@ -242,7 +271,10 @@ def load_networks(model: str):
 
 
 def export_model(run_dir: str, out_dir: str) -> None:
-  """Writes a run's latest weights as a bundled model: config.json + weights.npz."""
+  """Writes a run's latest weights as a bundled model: config.json + weights.npz.
+
+  Only the networks inference needs are written (a context encoder's D is not).
+  """
   model_config, train_config, generator, discriminator = load_networks(run_dir)
   os.makedirs(out_dir, exist_ok=True)
   export_weights(generator, discriminator,

@@ -18,6 +18,7 @@ from absl import logging
 from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_inpaint import config as config_lib
+from tf_inpaint import context_encoder
 from tf_inpaint import data
 from tf_inpaint import losses
 from tf_inpaint import networks
@@ -80,8 +81,47 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
   return True
 
 
+class DcganObjective:
+  """The DCGAN's part of a training step: G(z) from uniform noise, scored by D.
+
+  An objective says how G makes fakes from a real batch, G's loss, and what
+  the progress panel shows; `context_encoder.ContextEncoderObjective` is the
+  other one. The Trainer owns everything else.
+  """
+
+  extra_metrics = ()
+
+  def __init__(self, config: config_lib.ModelConfig, seed: int):
+    self.z_dim = config.z_dim
+    self.fixed_z = tf.random.stateless_uniform(
+        [_FIXED_Z_BATCH, config.z_dim], [seed, 2], -1.0, 1.0)
+
+  def prepare(self, generator, batches, fresh: bool) -> None:
+    """Nothing to take from the data: the panel uses a fixed z batch."""
+    del generator, batches, fresh
+
+  def fake(self, generator, real, seed):
+    z = tf.random.stateless_uniform([tf.shape(real)[0], self.z_dim], seed,
+                                    -1.0, 1.0)
+    return generator(z, training=True), {}
+
+  def generator_loss(self, fake_logits, extras):
+    del extras
+    return losses.generator_loss(fake_logits)
+
+  def samples(self, generator):
+    return generator(self.fixed_z, training=False)
+
+
+def make_objective(model_config: config_lib.ModelConfig, seed: int):
+  """The training objective of the model's architecture."""
+  if model_config.architecture == "context_encoder":
+    return context_encoder.ContextEncoderObjective(model_config, seed)
+  return DcganObjective(model_config, seed)
+
+
 class Trainer:
-  """Trains a DCGAN pair into a run directory.
+  """Trains a generator/discriminator pair into a run directory.
 
   The dataset is opened and checked before anything is written, so bad input
   leaves no run directory behind.
@@ -126,8 +166,7 @@ class Trainer:
         self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
         max_to_keep=_CHECKPOINTS_KEPT)
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
-    self.fixed_z = tf.random.stateless_uniform(
-        [_FIXED_Z_BATCH, self.model_config.z_dim], [cfg.seed, 2], -1.0, 1.0)
+    self.objective = make_objective(self.model_config, cfg.seed)
 
   def _replica_step(self, real, step):
     cfg = self.train_config
@@ -136,17 +175,16 @@ class Trainer:
     seed = tf.random.experimental.stateless_fold_in(
         tf.random.experimental.stateless_fold_in(self._noise_seed, step),
         tf.cast(replica_id, tf.int64))
-    z = tf.random.stateless_uniform(
-        [tf.shape(real)[0], self.model_config.z_dim], seed, -1.0, 1.0)
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-      fake = self.generator(z, training=True)
+      fake, extras = self.objective.fake(self.generator, real, seed)
       real_logits = self.discriminator(real, training=True)
       fake_logits = self.discriminator(fake, training=True)
       d_loss = tf.nn.compute_average_loss(
           losses.discriminator_loss(real_logits, fake_logits),
           global_batch_size=cfg.batch_size)
       g_loss = tf.nn.compute_average_loss(
-          losses.generator_loss(fake_logits), global_batch_size=cfg.batch_size)
+          self.objective.generator_loss(fake_logits, extras),
+          global_batch_size=cfg.batch_size)
     g_vars = self.generator.trainable_variables
     d_vars = self.discriminator.trainable_variables
     self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars),
@@ -158,6 +196,9 @@ class Trainer:
         "g_loss": g_loss,
         "d_real": tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
         "d_fake": tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size,
+        **{name: tf.nn.compute_average_loss(value,
+                                            global_batch_size=cfg.batch_size)
+           for name, value in extras.items()},
     }
 
   @tf.function(jit_compile=False)  # XLA is slower on CPU and breaks summaries.
@@ -175,7 +216,7 @@ class Trainer:
     self._stop_requested = True
 
   def _write_samples(self, step: int) -> None:
-    samples = self.generator(self.fixed_z, training=False)
+    samples = self.objective.samples(self.generator)
     tf.summary.image("samples", summaries.image_grid(samples), step=step)
 
   def train(self) -> dict:
@@ -201,6 +242,11 @@ class Trainer:
       logging.info("Resumed %s at step %d", self.manager.latest_checkpoint,
                    self._current_step())
     start = self._current_step()
+    self.objective.prepare(
+        self.generator,
+        data.training_batches(self.source, self.model_config.image_size,
+                              cfg.batch_size, cfg.seed, cfg.crop, cfg.augment),
+        fresh=self.manager.latest_checkpoint is None)
     if start >= cfg.steps:
       logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
                    cfg.steps)
@@ -257,9 +303,11 @@ class Trainer:
   def _log_progress(self, step: int, metrics: dict) -> None:
     remaining = (self.train_config.steps - step) * self.train_config.batch_size
     eta = remaining / max(metrics["images_per_second"], 1e-9)
+    extras = "".join(f"  {name} {metrics[name]:.4f}"
+                     for name in self.objective.extra_metrics)
     logging.info(
-        "step %d/%d  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f  "
+        "step %d/%d  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f%s  "
         "%.1f img/s  eta %s", step, self.train_config.steps,
         metrics["d_loss"], metrics["g_loss"], metrics["d_real"],
-        metrics["d_fake"], metrics["images_per_second"],
+        metrics["d_fake"], extras, metrics["images_per_second"],
         time.strftime("%H:%M:%S", time.gmtime(eta)))

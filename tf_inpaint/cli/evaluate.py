@@ -18,6 +18,21 @@ from tf_inpaint.cli import run_main
 
 FLAGS = flags.FLAGS
 _FIGURE_ROWS = 8
+_BUNDLED_CONTEXT_ENCODERS = ("celeba64_ce_center", "celeba64_ce_random")
+
+
+def _load_context_encoders(names):
+  """Loads each named context encoder; InputError for any other model."""
+  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
+  models = []
+  for name in names:
+    model_config, _, model, _ = networks.load_networks(name)
+    if model_config.architecture != "context_encoder":
+      raise errors.InputError(f"context_encoders={name}: a "
+                              f"{model_config.architecture} model, not a "
+                              "context encoder")
+    models.append(model)
+  return models
 
 
 def define_flags() -> None:
@@ -29,8 +44,12 @@ def define_flags() -> None:
   flags.DEFINE_integer("first", 1, "1-based index of the first image.")
   flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
-  flags.DEFINE_list("methods", list(evaluate.METHODS), "Methods: "
-                    f"{', '.join(evaluate.METHODS)}.")
+  flags.DEFINE_list("methods", list(evaluate.SELF_CONTAINED_METHODS),
+                    f"Methods: {', '.join(evaluate.METHODS)}.")
+  flags.DEFINE_list("context_encoders", list(_BUNDLED_CONTEXT_ENCODERS),
+                    "For `context_encoder`: bundled names or run directories "
+                    "of context encoders; each mask uses the one trained on "
+                    "its family.")
   flags.DEFINE_float("missing_fraction", masks.DEFAULT_MISSING_FRACTION,
                      "Missing fraction for random80.")
   flags.DEFINE_string("nn_images", None, "Training images for `nn`; default "
@@ -74,6 +93,12 @@ def main() -> None:
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
   model_config, train_config, generator, discriminator = (
       networks.load_networks(FLAGS.model))
+  if model_config.architecture != "dcgan":
+    raise errors.InputError(f"model={FLAGS.model}: a {model_config.architecture}"
+                            "; --model takes the DCGAN (context encoders go "
+                            "in --context_encoders)")
+  context_encoders = (_load_context_encoders(FLAGS.context_encoders)
+                      if "context_encoder" in FLAGS.methods else ())
   crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first, FLAGS.num_images,
@@ -84,7 +109,8 @@ def main() -> None:
   rows, evaluations = evaluate.evaluate(
       images, FLAGS.masks, FLAGS.methods, generator, discriminator,
       inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
-      progress=lambda message: print(message, flush=True))
+      progress=lambda message: print(message, flush=True),
+      context_encoders=context_encoders)
   with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
     outputs.save_json(os.path.join(staging, "results.json"), {
         "results": rows, "model": FLAGS.model, "images": FLAGS.images,

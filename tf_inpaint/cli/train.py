@@ -1,8 +1,9 @@
-"""`bin/train`: train a DCGAN into a run directory.
+"""`bin/train`: train a DCGAN (or a Context Encoder) into a run directory.
 
   bin/train --dataset=svhn_cropped
   bin/train --dataset=folder:../shared/data/celeba/img_align_celeba_half \
       --crop=celeba --image_size=64
+  bin/train --model=context_encoder --mask=center --dataset=celeb_a
   tensorboard --logdir tensorboard_logs
 """
 import os
@@ -18,6 +19,12 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
   model, train = config.ModelConfig(), config.TrainConfig(dataset="unused")
+  flags.DEFINE_enum("model", model.architecture, config.ARCHITECTURES,
+                    "What to train: the paper's DCGAN, or the Context Encoder "
+                    "baseline (needs --mask).")
+  flags.DEFINE_enum("mask", None, list(config.MASK_FAMILIES),
+                    "Context encoder only: the mask family it learns to fill "
+                    "(center; random = random80 or pattern per batch).")
   flags.DEFINE_string("dataset", None, "TFDS name (svhn_cropped, celeb_a, dtd, "
                       "oxford_iiit_pet), folder:PATH or mat:PATH.")
   flags.DEFINE_string("data_dir", None, "TFDS data directory.")
@@ -58,17 +65,22 @@ def define_flags() -> None:
   flags.mark_flag_as_required("dataset")
 
 
-def default_run_dir(dataset: str, image_size: int) -> str:
-  """runs/<dataset name>_<size>, e.g. runs/svhn_cropped_64."""
+def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
+  """runs/<dataset name>_<size>[_ce_<mask family>], e.g. runs/svhn_cropped_64."""
   name = os.path.basename(os.path.normpath(dataset.split(":", 1)[-1]))
-  return os.path.join("runs", f"{name}_{image_size}")
+  name = f"{name}_{model_config.image_size}"
+  if model_config.architecture == "context_encoder":
+    name += f"_ce_{model_config.mask_family}"
+  return os.path.join("runs", name)
 
 
 def main() -> None:
   from tf_inpaint import train  # pylint: disable=g-import-not-at-top
   model_config = config.ModelConfig(image_size=FLAGS.image_size,
                                     z_dim=FLAGS.z_dim,
-                                    base_filters=FLAGS.base_filters)
+                                    base_filters=FLAGS.base_filters,
+                                    architecture=FLAGS.model,
+                                    mask_family=FLAGS.mask)
   train_config = config.TrainConfig(
       dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, split=FLAGS.split,
       first_image=FLAGS.first_image, num_images=FLAGS.num_images,
@@ -77,7 +89,7 @@ def main() -> None:
       seed=FLAGS.seed, strategy=FLAGS.strategy,
       checkpoint_every=FLAGS.checkpoint_every,
       summary_every=FLAGS.summary_every, image_every=FLAGS.image_every)
-  run_dir = FLAGS.run_dir or default_run_dir(FLAGS.dataset, FLAGS.image_size)
+  run_dir = FLAGS.run_dir or default_run_dir(FLAGS.dataset, model_config)
   trainer = train.Trainer(model_config, train_config, run_dir, FLAGS.logdir)
   print(f"Training into {run_dir}; TensorBoard: tensorboard --logdir "
         f"{trainer.log_dir}", flush=True)
