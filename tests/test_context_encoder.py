@@ -240,3 +240,21 @@ def test_bin_train_checks_the_mask_family(image_folder, tmp_path, flags,
   assert result.returncode == 2
   assert message in result.stderr
   assert not (tmp_path / "runs").exists()
+
+
+def test_progress_panel_pairs_each_input_with_its_completion():
+  model_config = _config()
+  model, _ = networks.build_networks(model_config)
+  model.fill.assign([0.25, -0.5, 0.75])
+  images = tf.random.uniform((32, 32, 32, 3), -1, 1)
+  objective = context_encoder.ContextEncoderObjective(model_config, seed=0)
+  objective.prepare(model, tf.data.Dataset.from_tensors(images), fresh=False)
+  samples = objective.samples(model).numpy()
+  mask = masks.make_masks("center", 1, 32)[0]
+  assert samples.shape == (32, 32, 32, 3)  # 16 images, each twice
+  np.testing.assert_allclose(samples[0] * (1 - mask),
+                             (1 - mask) * np.array([0.25, -0.5, 0.75]))
+  np.testing.assert_allclose(samples[1] * (1 - mask),
+                             model(images[:1], mask[None])[0] * (1 - mask),
+                             atol=1e-6)
+  np.testing.assert_allclose(samples[1] * mask, images[0] * mask)

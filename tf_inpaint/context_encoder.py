@@ -200,13 +200,14 @@ class ContextEncoderObjective:
             ADVERSARIAL_WEIGHT * losses.generator_loss(fake_logits))
 
   def samples(self, generator):
-    """Rows of corrupted inputs (holes at the fill) above their completions."""
+    """Each corrupted input (holes at the fill) beside its completion."""
     images = self._sample_images
     masks = self.sample_masks(tf.shape(images)[0], self._sample_seed)
     filled = blend.overlay(images, tf.ones_like(images) * generator.fill,
-                              masks)
+                           masks)
     completed = blend.overlay(images, generator(images, masks), masks)
-    return tf.concat([filled, completed], axis=0)
+    pairs = tf.stack([filled, completed], axis=1)
+    return tf.reshape(pairs, [-1, *images.shape[1:]])
 
 
 def for_mask(models, mask: str, image_size: int):
