@@ -190,6 +190,7 @@ def test_bin_evaluate_reports_the_context_encoder(tiny_runs):
   report = json.loads((root / "eval" / "results.json").read_text())
   assert {(r["method"], r["mask"]) for r in report["results"]} == {
       ("biharmonic", "center"), ("context_encoder", "center")}
+  assert report["context_encoders"] == [center]
   assert "context_encoder" in (root / "eval" / "results.md").read_text()
 
 

@@ -115,7 +115,9 @@ def main() -> None:
     outputs.save_json(os.path.join(staging, "results.json"), {
         "results": rows, "model": FLAGS.model, "images": FLAGS.images,
         "first": FLAGS.first, "seed": FLAGS.seed,
-        "inpaint_config": dataclasses.asdict(inpaint_config)})
+        "inpaint_config": dataclasses.asdict(inpaint_config),
+        **({"context_encoders": FLAGS.context_encoders}
+           if context_encoders else {})})
     with open(os.path.join(staging, "results.md"), "w") as f:
       f.write(f"PSNR (dB), whole image; {len(images)} images from "
               f"{FLAGS.images} (first {FLAGS.first}), model {FLAGS.model}, "
