@@ -21,6 +21,13 @@ for name, size in (("celeba64", 64), ("svhn32", 32)):
   assert images.shape == (3, size, size, 3), images.shape
   assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.01
   assert len(os.listdir(networks.bundled_samples(name))) == 16
+for family in ("center", "random"):
+  model_config, _, encoder, _ = networks.load_networks(f"celeba64_ce_{family}")
+  assert model_config.mask_family == family
+  images = tf.random.uniform((2, 64, 64, 3), -1, 1)
+  completed = encoder(images, tf.ones_like(images[..., :1])).numpy()
+  assert completed.shape == (2, 64, 64, 3), completed.shape
+  assert completed.min() >= -1 and completed.max() <= 1
 print("ok")
 """
 
