@@ -3,7 +3,8 @@
   bin/export --run_dir=runs/celeba64 --outdir=tf_inpaint/pretrained/celeba64
 
 Writes config.json and weights.npz (float16, about half a checkpoint's size;
-loading restores float32). Any `--model` flag accepts the result.
+loading restores float32). Any `--model` flag accepts the result. A context
+encoder is written without its discriminator, which inference does not use.
 """
 from absl import flags
 
