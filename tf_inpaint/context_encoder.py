@@ -65,37 +65,19 @@ class ContextEncoder(keras.Model):
     bottleneck_channels = config.base_filters * 2**(steps - 1)
     self.fill = self.add_weight(shape=(config.channels,), name="fill",
                                 initializer="zeros", trainable=False)
-    self.downsample = networks.track_for_checkpoints(self, "downsample", [
-        networks.StridedConv2D(config.base_filters * 2**i, use_bias=(i == 0),
-                               kernel_initializer=networks.kernel_init())
-        for i in range(steps)])
-    self.downsample_norms = networks.track_for_checkpoints(
-        self, "downsample_norm",
-        [networks.batch_norm() for _ in self.downsample[1:]])
+    networks.add_downsampling(self, config)
     self.channelwise = ChannelwiseDense()
     # Pathak: a stride-1 convolution after the channel-wise layer lets the
     # channels exchange information.
     self.mix_channels = layers.Conv2D(bottleneck_channels, 1,
                                       kernel_initializer=networks.kernel_init())
-    self.upsample = networks.track_for_checkpoints(self, "upsample", [
-        networks.StridedConv2DTranspose(bottleneck_channels // 2**i,
-                                        use_bias=False,
-                                        kernel_initializer=networks.kernel_init())
-        for i in range(1, steps)])
-    self.upsample_norms = networks.track_for_checkpoints(
-        self, "upsample_norm", [networks.batch_norm() for _ in self.upsample])
-    self.to_image = networks.StridedConv2DTranspose(
-        config.channels, kernel_initializer=networks.kernel_init())
+    networks.add_upsampling(self, config, bottleneck_channels)
 
   def call(self, images, masks, training=False):
     x = masks * images + (1.0 - masks) * self.fill
-    x = tf.nn.leaky_relu(self.downsample[0](x), alpha=0.2)
-    for conv, norm in zip(self.downsample[1:], self.downsample_norms):
-      x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
+    x = networks.downsample_image(self, x, training)
     x = tf.nn.relu(self.mix_channels(self.channelwise(x)))
-    for conv, norm in zip(self.upsample, self.upsample_norms):
-      x = tf.nn.relu(norm(conv(x), training=training))
-    return tf.tanh(self.to_image(x))
+    return networks.upsample_to_image(self, x, training)
 
 
 def overlap_band(masks, overlap: int):
@@ -167,7 +149,6 @@ class ContextEncoderObjective:
   extra_metrics = ("reconstruction",)
 
   def __init__(self, config: ModelConfig, seed: int):
-    self.config = config
     self.overlap = default_overlap(config.image_size)
     self.sample_masks = MaskSampler(config.mask_family, config.image_size, seed)
     self._sample_seed = tf.constant([seed, 3], tf.int64)
@@ -181,7 +162,8 @@ class ContextEncoderObjective:
       batches: the run's batches from step 0 (the same on every resume).
       fresh: True if no checkpoint was restored.
     """
-    first_batches = list(batches.take(_MEAN_BATCHES))
+    # A resumed run restores the fill, so it needs only the panel's images.
+    first_batches = list(batches.take(_MEAN_BATCHES if fresh else 1))
     self._sample_images = first_batches[0][:_SAMPLE_IMAGES]
     if fresh:
       images = tf.concat(first_batches, axis=0)

@@ -86,6 +86,54 @@ class StridedConv2DTranspose(_FreezablePhases, layers.Conv2DTranspose):
     return outputs if self.activation is None else self.activation(outputs)
 
 
+def add_upsampling(model: keras.Model, config: ModelConfig,
+                   first_channels: int) -> None:
+  """Gives `model` G's way up from 4x4xfirst_channels to the image.
+
+  5x5 stride-2 transposed convolutions halve the channels (BN + ReLU), and a
+  last one makes the image; as attributes `upsample`, `upsample_norms` and
+  `to_image`, the names checkpoints know them by. `upsample_to_image` runs it.
+  """
+  model.upsample = track_for_checkpoints(model, "upsample", [
+      StridedConv2DTranspose(first_channels // 2**i, use_bias=False,
+                             kernel_initializer=kernel_init())
+      for i in range(1, num_resolution_steps(config))])
+  model.upsample_norms = track_for_checkpoints(
+      model, "upsample_norm", [batch_norm() for _ in model.upsample])
+  model.to_image = StridedConv2DTranspose(config.channels,
+                                          kernel_initializer=kernel_init())
+
+
+def upsample_to_image(model: keras.Model, x, training: bool):
+  """Runs the layers of `add_upsampling`; a tanh image in [-1, 1]."""
+  for conv, norm in zip(model.upsample, model.upsample_norms):
+    x = tf.nn.relu(norm(conv(x), training=training))
+  return tf.tanh(model.to_image(x))
+
+
+def add_downsampling(model: keras.Model, config: ModelConfig) -> None:
+  """Gives `model` D's way down from the image to 4x4.
+
+  5x5 stride-2 convolutions double the channels from `base_filters`, with
+  LeakyReLU(0.2) and BN on all but the first (DCGAN); as attributes
+  `downsample` and `downsample_norms`. `downsample_image` runs it.
+  """
+  model.downsample = track_for_checkpoints(model, "downsample", [
+      StridedConv2D(config.base_filters * 2**i, use_bias=(i == 0),
+                    kernel_initializer=kernel_init())
+      for i in range(num_resolution_steps(config))])
+  model.downsample_norms = track_for_checkpoints(
+      model, "downsample_norm", [batch_norm() for _ in model.downsample[1:]])
+
+
+def downsample_image(model: keras.Model, images, training: bool):
+  """Runs the layers of `add_downsampling`; features at 4x4."""
+  x = tf.nn.leaky_relu(model.downsample[0](images), alpha=0.2)
+  for conv, norm in zip(model.downsample[1:], model.downsample_norms):
+    x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
+  return x
+
+
 class Generator(keras.Model):
   """Maps latent vectors (N, z_dim) to images (N, S, S, channels) in [-1, 1]."""
 
@@ -98,21 +146,12 @@ class Generator(keras.Model):
                                 kernel_initializer=kernel_init())
     self.reshape = layers.Reshape((4, 4, first_channels))
     self.project_norm = batch_norm()
-    self.upsample = track_for_checkpoints(self, "upsample", [
-        StridedConv2DTranspose(first_channels // 2**i, use_bias=False,
-                               kernel_initializer=kernel_init())
-        for i in range(1, steps)])
-    self.upsample_norms = track_for_checkpoints(
-        self, "upsample_norm", [batch_norm() for _ in self.upsample])
-    self.to_image = StridedConv2DTranspose(config.channels,
-                                           kernel_initializer=kernel_init())
+    add_upsampling(self, config, first_channels)
 
   def call(self, z, training=False):
     x = self.reshape(self.project(z))
     x = tf.nn.relu(self.project_norm(x, training=training))
-    for conv, norm in zip(self.upsample, self.upsample_norms):
-      x = tf.nn.relu(norm(conv(x), training=training))
-    return tf.tanh(self.to_image(x))
+    return upsample_to_image(self, x, training)
 
 
 class Discriminator(keras.Model):
@@ -121,21 +160,13 @@ class Discriminator(keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    self.downsample = track_for_checkpoints(self, "downsample", [
-        StridedConv2D(config.base_filters * 2**i, use_bias=(i == 0),
-                      kernel_initializer=kernel_init())
-        for i in range(num_resolution_steps(config))])
-    # No batch norm after the first convolution (DCGAN).
-    self.downsample_norms = track_for_checkpoints(
-        self, "downsample_norm", [batch_norm() for _ in self.downsample[1:]])
+    add_downsampling(self, config)
     self.flatten = layers.Flatten()
     self.to_logit = layers.Dense(1, kernel_initializer=kernel_init())
 
   def call(self, images, training=False):
-    x = tf.nn.leaky_relu(self.downsample[0](images), alpha=0.2)
-    for conv, norm in zip(self.downsample[1:], self.downsample_norms):
-      x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
-    return self.to_logit(self.flatten(x))
+    return self.to_logit(self.flatten(downsample_image(self, images,
+                                                       training)))
 
 
 def build_networks(config: ModelConfig):
@@ -231,20 +262,29 @@ def _load_weights(generator, discriminator, path: str) -> None:
         weight.assign(saved[name].astype(np.float32))
 
 
-def load_networks(model: str):
+def load_networks(model: str, architecture: str | None = None,
+                  flag: str = "model"):
   """Rebuilds G and D from a run directory or a bundled model.
 
   A run directory holds config.json and checkpoints/; a bundled model holds
   config.json and weights.npz (see `export_weights`).
 
+  Args:
+    model: a bundled model's name or a run directory.
+    architecture: if given, the architecture the caller can use.
+    flag: the flag `model` came from, for error messages.
   Returns:
     (ModelConfig, TrainConfig or None, G, D); D is None for a context
     encoder, which inpaints without it.
   Raises:
-    InputError: if `model` is neither, or its weights do not fit its config.
+    InputError: if `model` is neither, is not of `architecture`, or its
+      weights do not fit its config.
   """
   run_dir = resolve_model(model)
   model_config, train_config = config_lib.load_run_config(run_dir)
+  if architecture and model_config.architecture != architecture:
+    raise InputError(f"{flag}={model}: a {model_config.architecture} model, "
+                     f"expected a {architecture}")
   generator, discriminator = build_networks(model_config)
   if not _needs_discriminator(model_config):
     discriminator = None
@@ -252,7 +292,7 @@ def load_networks(model: str):
   path = (weights_path if os.path.isfile(weights_path) else
           tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir)))
   if path is None:
-    raise InputError(f"model={model}: no checkpoint in "
+    raise InputError(f"{flag}={model}: no checkpoint in "
                      f"{config_lib.checkpoint_dir(run_dir)}")
   try:
     if path == weights_path:
@@ -265,7 +305,7 @@ def load_networks(model: str):
       ).assert_existing_objects_matched()
   except (AssertionError, ValueError, tf.errors.OpError) as e:
     first_line = str(e).strip().splitlines()[0].split(". ")[0]
-    raise InputError(f"model={model}: {os.path.basename(path)} does not match "
+    raise InputError(f"{flag}={model}: {os.path.basename(path)} does not match "
                      f"config.json ({first_line})") from e
   return model_config, train_config, generator, discriminator
 

@@ -21,20 +21,6 @@ _FIGURE_ROWS = 8
 _BUNDLED_CONTEXT_ENCODERS = ("celeba64_ce_center", "celeba64_ce_random")
 
 
-def _load_context_encoders(names):
-  """Loads each named context encoder; InputError for any other model."""
-  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
-  models = []
-  for name in names:
-    model_config, _, model, _ = networks.load_networks(name)
-    if model_config.architecture != "context_encoder":
-      raise errors.InputError(f"context_encoders={name}: a "
-                              f"{model_config.architecture} model, not a "
-                              "context encoder")
-    models.append(model)
-  return models
-
-
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
   from tf_inpaint import evaluate  # pylint: disable=g-import-not-at-top
@@ -92,13 +78,12 @@ def main() -> None:
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
   model_config, train_config, generator, discriminator = (
-      networks.load_networks(FLAGS.model))
-  if model_config.architecture != "dcgan":
-    raise errors.InputError(f"model={FLAGS.model}: a {model_config.architecture}"
-                            "; --model takes the DCGAN (context encoders go "
-                            "in --context_encoders)")
-  context_encoders = (_load_context_encoders(FLAGS.context_encoders)
-                      if "context_encoder" in FLAGS.methods else ())
+      networks.load_networks(FLAGS.model, "dcgan"))
+  context_encoders = []
+  if "context_encoder" in FLAGS.methods:
+    context_encoders = [
+        networks.load_networks(name, "context_encoder", "context_encoders")[2]
+        for name in FLAGS.context_encoders]
   crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first, FLAGS.num_images,

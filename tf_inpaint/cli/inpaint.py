@@ -75,11 +75,7 @@ def main() -> None:
   inpaint_config = _inpaint_config()
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
   model_config, train_config, generator, discriminator = (
-      networks.load_networks(FLAGS.model))
-  if model_config.architecture != "dcgan":
-    raise errors.InputError(
-        f"model={FLAGS.model}: a {model_config.architecture}, which has no z "
-        "to optimise; compare it with bin/evaluate --methods=context_encoder")
+      networks.load_networks(FLAGS.model, "dcgan"))
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
       FLAGS.crop)
   images_spec = FLAGS.images or networks.bundled_samples(FLAGS.model)
