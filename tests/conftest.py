@@ -56,3 +56,26 @@ def fixed_networks(image_size=32, z_dim=8, seed=0):
       weight.assign(tf.random.normal(weight.shape,
                                      stddev=np.sqrt(2.0 / fan_in)))
   return model_config, generator, discriminator
+
+
+TINY_MODEL = dict(image_size=32, base_filters=4, z_dim=8)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+  """One tiny DCGAN run (1 step on 8 images), trained once per test session.
+
+  Returns (root, run_dir): `root/train` holds its 8 training images and
+  `root/test` 4 other images to inpaint or evaluate. Tests must not write
+  into it; copy it first.
+  """
+  from tf_inpaint import config, train  # pylint: disable=g-import-not-at-top
+  root = tmp_path_factory.mktemp("tiny_run")
+  write_images(str(root / "train"), 8, seed=3)
+  write_images(str(root / "test"), 4, seed=4)
+  run_dir = str(root / "run")
+  train.Trainer(config.ModelConfig(**TINY_MODEL),
+                config.TrainConfig(dataset=f"folder:{root / 'train'}",
+                                   batch_size=4, steps=1),
+                run_dir, str(root / "logs")).train()
+  return root, run_dir

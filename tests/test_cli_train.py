@@ -10,6 +10,8 @@ from scipy import io as scipy_io
 
 from conftest import REPO, write_images
 
+pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+
 TINY_FLAGS = ["--image_size=32", "--base_filters=4", "--z_dim=8",
               "--batch_size=4"]
 
