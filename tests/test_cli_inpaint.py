@@ -9,22 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, write_images
-from tf_inpaint import config, train
+from conftest import REPO
+
+pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
 
 FAST = ["--iters=3", "--image_every=2"]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-  root = tmp_path_factory.mktemp("model")
-  write_images(str(root / "train"), 8)
-  run = str(root / "run")
-  train.Trainer(config.ModelConfig(image_size=32, base_filters=4, z_dim=8),
-                config.TrainConfig(dataset=f"folder:{root / 'train'}",
-                                   batch_size=4, steps=1),
-                run, str(root / "logs")).train()
-  return run
+@pytest.fixture
+def run_dir(tiny_run):
+  return tiny_run[1]
 
 
 def run_inpaint(*flags, cwd):
@@ -49,8 +43,8 @@ def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
   for name in ("000", "001", "002"):
     for kind in ("corrupted", "generated", "overlay", "blended"):
       assert f"{name}_{kind}.png" in files
-  assert {"grid.png", "metrics.json"} <= files
-  assert len(files) == 3 * 4 + 2
+  assert {"grid.png", "metrics.json", ".tf_inpaint_outputs.json"} <= files
+  assert len(files) == 3 * 4 + 3
   with Image.open(tmp_path / "out" / "000_blended.png") as image:
     assert image.size == (32, 32) and image.mode == "RGB"
   report = json.loads((tmp_path / "out" / "metrics.json").read_text())
@@ -77,16 +71,80 @@ def test_file_mask_and_greyscale_input(run_dir, tmp_path):
   assert "face_blended.png" in files and "metrics.json" not in files
 
 
-def test_an_existing_outdir_needs_overwrite(run_dir, image_folder, tmp_path):
-  (tmp_path / "out").mkdir()
-  (tmp_path / "out" / "old.png").write_bytes(b"previous results")
+def test_overwrite_replaces_only_our_own_results(run_dir, image_folder,
+                                                 tmp_path):
   common = [f"--model={run_dir}", f"--images={image_folder}",
             "--num_images=1", "--outdir=out", "--logdir=tb", *FAST]
+  assert run_inpaint(*common, cwd=tmp_path).returncode == 0
   assert "already holds results" in _error(run_inpaint(*common, cwd=tmp_path))
-  assert os.listdir(tmp_path / "out") == ["old.png"]
-  result = run_inpaint(*common, "--overwrite", cwd=tmp_path)
+  result = run_inpaint(*common, "--overwrite", "--seed=1", cwd=tmp_path)
   assert result.returncode == 0, result.stderr
-  assert "old.png" not in os.listdir(tmp_path / "out")
+  (tmp_path / "out" / "notes.txt").write_text("the user's own notes")
+  before = _snapshot(tmp_path / "out")
+  assert "did not write (notes.txt)" in _error(
+      run_inpaint(*common, "--overwrite", cwd=tmp_path))
+  assert _snapshot(tmp_path / "out") == before
+
+
+def _snapshot(folder):
+  return {os.path.relpath(os.path.join(root, name), folder):
+          open(os.path.join(root, name), "rb").read()
+          for root, _, names in os.walk(folder) for name in names}
+
+
+@pytest.mark.parametrize("outdir, message", [
+    (".", "or one of its parents"),
+    ("..", "or one of its parents"),
+    ("", "outdir: expected a directory path, got ''"),
+])
+def test_the_working_directory_is_never_cleared(run_dir, image_folder,
+                                                tmp_path, outdir, message):
+  work = tmp_path / "work"
+  work.mkdir()
+  (work / "bystander.txt").write_text("keep me")
+  before = _snapshot(tmp_path)
+  result = run_inpaint(f"--model={run_dir}", f"--images={image_folder}",
+                       "--num_images=1", f"--outdir={outdir}", "--overwrite",
+                       "--logdir=../tb", *FAST, cwd=work)
+  assert message in _error(result)
+  assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("outdir", ["images", "images/out", "model"])
+def test_an_outdir_overlapping_the_inputs_is_refused(run_dir, image_folder,
+                                                     tmp_path, outdir):
+  del image_folder  # at tmp_path/images
+  shutil.copytree(run_dir, tmp_path / "model")
+  before = _snapshot(tmp_path)
+  result = run_inpaint("--model=model", "--images=images", "--num_images=1",
+                       f"--outdir={outdir}", "--overwrite", "--logdir=tb",
+                       *FAST, cwd=tmp_path)
+  assert "overlaps" in _error(result)
+  assert _snapshot(tmp_path) == before
+
+
+def test_every_file_gets_its_own_results(run_dir, tmp_path):
+  from conftest import write_images  # pylint: disable=g-import-not-at-top
+  write_images(str(tmp_path / "images" / "sub"), 1)      # sub/000.png
+  write_images(str(tmp_path / "images"), 1, seed=1)      # 000.png
+  os.rename(tmp_path / "images" / "000.png", tmp_path / "images" / "sub_000.png")
+  result = run_inpaint(f"--model={run_dir}", "--images=images", "--outdir=out",
+                       "--logdir=tb", *FAST, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert (tmp_path / "out" / "sub" / "000_blended.png").exists()
+  assert (tmp_path / "out" / "sub_000_blended.png").exists()
+  report = json.loads((tmp_path / "out" / "metrics.json").read_text())
+  assert [r["name"] for r in report["per_image"]] == ["sub/000", "sub_000"]
+
+
+def test_files_differing_only_in_extension_are_refused(run_dir, tmp_path):
+  from conftest import write_images  # pylint: disable=g-import-not-at-top
+  write_images(str(tmp_path / "images"), 1, ext="png")
+  write_images(str(tmp_path / "images"), 1, ext="jpg")
+  message = _error(run_inpaint(f"--model={run_dir}", "--images=images",
+                               "--outdir=out", *FAST, cwd=tmp_path))
+  assert "000.jpg and" in message and "000.png would both be written" in message
+  assert not (tmp_path / "out").exists()
 
 
 def test_a_mask_without_missing_pixels_copies_the_input(run_dir, image_folder,
@@ -97,8 +155,8 @@ def test_a_mask_without_missing_pixels_copies_the_input(run_dir, image_folder,
                        "--mask_file=none.png", "--outdir=out", cwd=tmp_path)
   assert result.returncode == 0, result.stderr
   assert "nothing to inpaint" in result.stdout
-  assert sorted(os.listdir(tmp_path / "out")) == ["000_blended.png",
-                                                  "001_blended.png"]
+  assert sorted(os.listdir(tmp_path / "out")) == [
+      ".tf_inpaint_outputs.json", "000_blended.png", "001_blended.png"]
 
 
 def _mismatched_model(run_dir, tmp_path):
@@ -144,10 +202,10 @@ def _all_missing_mask(tmp_path):
     (lambda t, r, f: [f"--images={f}", "--mask=file",
                       f"--mask_file={_all_missing_mask(t)}"],
      "has no known pixel"),
-    (lambda t, r, f: [f"--images={f}", f"--model={t}"],
+    (lambda t, r, f: [f"--images={f}", f"--model={t / 'images'}"],
      "not a run directory"),
     (lambda t, r, f: [f"--images={f}", f"--model={_mismatched_model(r, t)}"],
-     "does not match config.json"),
+     "matches config.json"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(run_dir, image_folder,
                                                        tmp_path, flags,

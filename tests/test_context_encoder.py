@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, write_images
+from conftest import REPO
 from tf_inpaint import config, context_encoder, data, evaluate, masks, networks
 from tf_inpaint import train
 from tf_inpaint.errors import InputError
@@ -114,6 +114,7 @@ def _train(folder, run_dir, steps, family="center"):
       run_dir, run_dir + "_logs").train()
 
 
+@pytest.mark.slow
 def test_training_reduces_the_masked_l2_and_keeps_the_fill(solid_colours,
                                                            tmp_path):
   images, _ = data.read_images(f"folder:{solid_colours}", 32, "none")
@@ -140,16 +141,11 @@ def test_training_reduces_the_masked_l2_and_keeps_the_fill(solid_colours,
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory, solid_colours):
-  root = tmp_path_factory.mktemp("ce_eval")
-  dcgan = str(root / "dcgan")
-  train.Trainer(config.ModelConfig(image_size=32, base_filters=4, z_dim=8),
-                config.TrainConfig(dataset=f"folder:{solid_colours}",
-                                   batch_size=4, steps=1),
-                dcgan, str(root / "logs")).train()
-  center = str(root / "ce_center")
+def tiny_runs(tiny_run, solid_colours, tmp_path_factory):
+  """The shared tiny DCGAN, and a context encoder trained 2 steps."""
+  root, dcgan = tiny_run
+  center = str(tmp_path_factory.mktemp("ce_eval") / "ce_center")
   _train(solid_colours, center, steps=2)
-  write_images(str(root / "test"), 4, seed=4)
   return root, dcgan, center
 
 
@@ -174,45 +170,49 @@ def test_evaluate_fills_holes_with_the_matching_context_encoder(tiny_runs):
                       generator, discriminator, context_encoders=[model])
 
 
-def _evaluate(root, dcgan, center, outdir, masks_flag):
+def _evaluate(root, dcgan, center, cwd, outdir, masks_flag):
   return subprocess.run(
       [sys.executable, os.path.join(REPO, "bin", "evaluate"),
        f"--model={dcgan}", f"--images=folder:{root / 'test'}",
        f"--masks={masks_flag}", "--methods=biharmonic,context_encoder",
        f"--context_encoders={center}", f"--outdir={outdir}"],
-      cwd=root, capture_output=True, text=True, timeout=300, check=False)
+      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_bin_evaluate_reports_the_context_encoder(tiny_runs):
+@pytest.mark.slow
+def test_bin_evaluate_reports_the_context_encoder(tiny_runs, tmp_path):
   root, dcgan, center = tiny_runs
-  result = _evaluate(root, dcgan, center, "eval", "center")
+  result = _evaluate(root, dcgan, center, tmp_path, "eval", "center")
   assert result.returncode == 0, result.stderr
-  report = json.loads((root / "eval" / "results.json").read_text())
+  report = json.loads((tmp_path / "eval" / "results.json").read_text())
   assert {(r["method"], r["mask"]) for r in report["results"]} == {
       ("biharmonic", "center"), ("context_encoder", "center")}
   assert report["context_encoders"] == [center]
-  assert "context_encoder" in (root / "eval" / "results.md").read_text()
+  assert "context_encoder" in (tmp_path / "eval" / "results.md").read_text()
 
 
-def test_bin_evaluate_refuses_a_mask_outside_the_family(tiny_runs):
+@pytest.mark.slow
+def test_bin_evaluate_refuses_a_mask_outside_the_family(tiny_runs, tmp_path):
   root, dcgan, center = tiny_runs
-  result = _evaluate(root, dcgan, center, "mismatch", "center,pattern")
+  result = _evaluate(root, dcgan, center, tmp_path, "mismatch",
+                     "center,pattern")
   assert result.returncode == 2
   errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
   assert len(errors) == 1 and "mask=pattern: no context encoder" in errors[0]
   assert "'center' (center)" in errors[0]
-  assert not (root / "mismatch").exists()
+  assert not (tmp_path / "mismatch").exists()
 
 
-def test_bin_inpaint_refuses_a_context_encoder(tiny_runs):
+@pytest.mark.slow
+def test_bin_inpaint_refuses_a_context_encoder(tiny_runs, tmp_path):
   root, _, center = tiny_runs
   result = subprocess.run(
       [sys.executable, os.path.join(REPO, "bin", "inpaint"),
        f"--model={center}", f"--images={root / 'test'}", "--outdir=out"],
-      cwd=root, capture_output=True, text=True, timeout=300, check=False)
+      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
   assert result.returncode == 2
   assert "error: model=" in result.stderr and "context_encoder" in result.stderr
-  assert not (root / "out").exists()
+  assert not (tmp_path / "out").exists()
 
 
 def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
@@ -228,6 +228,7 @@ def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
                              atol=2e-2)  # float16 storage
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, message", [
     (["--model=context_encoder"], "context encoder needs a mask family"),
     (["--mask=center"], "only a context encoder"),

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from conftest import REPO, write_images
-from tf_inpaint import config, evaluate, train
+from conftest import REPO
+from tf_inpaint import evaluate
 from tf_inpaint.errors import InputError
 
 
@@ -31,35 +31,23 @@ def test_unknown_names_are_refused(masks, methods, message):
     evaluate.check_names(masks, methods)
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-  root = tmp_path_factory.mktemp("evaluate")
-  write_images(str(root / "train"), 8, seed=3)
-  write_images(str(root / "test"), 4, seed=4)
-  run = str(root / "run")
-  train.Trainer(config.ModelConfig(image_size=32, base_filters=4, z_dim=8),
-                config.TrainConfig(dataset=f"folder:{root / 'train'}",
-                                   batch_size=4, steps=1),
-                run, str(root / "logs")).train()
-  return root, run
-
-
-def _evaluate(root, run, outdir, *extra):
+def _evaluate(root, run, cwd, outdir, *extra):
   return subprocess.run(
       [sys.executable, os.path.join(REPO, "bin", "evaluate"), f"--model={run}",
        f"--images=folder:{root / 'test'}", "--masks=center,random80",
        "--methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic",
        "--iters=5", f"--outdir={outdir}", *extra],
-      cwd=root, capture_output=True, text=True, timeout=600, check=False)
+      cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.slow
 def test_bin_evaluate_writes_every_method_and_mask_deterministically(
-    tiny_run):
+    tiny_run, tmp_path):
   root, run = tiny_run
-  first = _evaluate(root, run, "eval1")
+  first = _evaluate(root, run, tmp_path, "eval1")
   assert first.returncode == 0, first.stderr
-  assert _evaluate(root, run, "eval2").returncode == 0
-  report = json.loads((root / "eval1" / "results.json").read_text())
+  assert _evaluate(root, run, tmp_path, "eval2").returncode == 0
+  report = json.loads((tmp_path / "eval1" / "results.json").read_text())
   assert report["seed"] == 0 and report["model"] == run
   pairs = {(r["method"], r["mask"]) for r in report["results"]}
   assert pairs == {(m, k) for m in ("ours", "ours_no_perceptual", "tv",
@@ -70,18 +58,19 @@ def test_bin_evaluate_writes_every_method_and_mask_deterministically(
     assert set(row) >= {"method", "mask", "psnr", "ssim", "psnr_hole"}
     assert all(isinstance(row[k], float) for k in ("psnr", "ssim",
                                                    "psnr_hole"))
-  again = json.loads((root / "eval2" / "results.json").read_text())
+  again = json.loads((tmp_path / "eval2" / "results.json").read_text())
   assert again["results"] == report["results"]
-  assert sorted(os.listdir(root / "eval1")) == [
-      "figure_center.png", "figure_random80.png", "results.json",
+  assert sorted(os.listdir(tmp_path / "eval1")) == [
+      ".tf_inpaint_outputs.json", "figure_center.png", "figure_random80.png", "results.json",
       "results.md"]
-  table = (root / "eval1" / "results.md").read_text()
+  table = (tmp_path / "eval1" / "results.md").read_text()
   assert "| center |" in table and "| random80 |" in table
 
 
-def test_bin_evaluate_refuses_an_unknown_method(tiny_run):
+@pytest.mark.slow
+def test_bin_evaluate_refuses_an_unknown_method(tiny_run, tmp_path):
   root, run = tiny_run
-  result = _evaluate(root, run, "bad", "--methods=ours,magic")
+  result = _evaluate(root, run, tmp_path, "bad", "--methods=ours,magic")
   assert result.returncode == 2
   assert "error: methods=ours,magic" in result.stderr
-  assert not (root / "bad").exists()
+  assert not (tmp_path / "bad").exists()

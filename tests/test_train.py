@@ -62,6 +62,7 @@ def test_a_few_steps_write_checkpoints_and_summaries(image_folder, tmp_path):
   assert session.hparams["image_size"].number_value == 32
 
 
+@pytest.mark.slow
 def test_resumed_run_matches_an_uninterrupted_one(image_folder, tmp_path):
   straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
   train.Trainer(TINY, _train_config(image_folder, steps=4), straight,
@@ -133,3 +134,52 @@ def test_failure_before_the_first_checkpoint_removes_the_new_run_dir(
   with pytest.raises(RuntimeError, match="simulated crash"):
     trainer.train()
   assert not run_dir.exists()
+
+
+def _checkpoint_files(run_dir):
+  folder = config.checkpoint_dir(run_dir)
+  return {name: open(os.path.join(folder, name), "rb").read()
+          for name in os.listdir(folder)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["garbage_state", "truncated_latest"])
+def test_a_damaged_checkpoint_resumes_from_the_newest_readable_one(
+    image_folder, tmp_path, damage, caplog):
+  straight, damaged = str(tmp_path / "straight"), str(tmp_path / "damaged")
+  train.Trainer(TINY, _train_config(image_folder, steps=4), straight,
+                str(tmp_path / "l1")).train()
+  train.Trainer(TINY, _train_config(image_folder, steps=3), damaged,
+                str(tmp_path / "l2")).train()  # ckpt-2 and ckpt-3
+  folder = config.checkpoint_dir(damaged)
+  if damage == "garbage_state":
+    with open(os.path.join(folder, "checkpoint"), "w") as f:
+      f.write("this is not a checkpoint state }{")
+    expected_step = 3
+  else:
+    with open(os.path.join(folder, "ckpt-3.index"), "r+b") as f:
+      f.truncate(10)
+    expected_step = 2
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=4), damaged,
+                          str(tmp_path / "l2")).train()
+  assert metrics["step"] == 4
+  assert f"restored ckpt-{expected_step}, the newest readable" in caplog.text
+  for a, b in zip(_weights(straight), _weights(damaged)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoints_that_cannot_be_read_are_refused_not_restarted(
+    image_folder, tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=3), run_dir,
+                str(tmp_path / "logs")).train()
+  folder = config.checkpoint_dir(run_dir)
+  for name in ("ckpt-2.index", "ckpt-3.index"):
+    with open(os.path.join(folder, name), "wb") as f:
+      f.write(b"garbage")
+  before = _checkpoint_files(run_dir)
+  with pytest.raises(InputError, match="holds checkpoints, but none can be "
+                     "read"):
+    train.Trainer(TINY, _train_config(image_folder, steps=5), run_dir,
+                  str(tmp_path / "logs")).train()
+  assert _checkpoint_files(run_dir) == before

@@ -302,25 +302,57 @@ def _read_image_file(path: str) -> np.ndarray:
     raise InputError(f"images={path}: not a readable image ({e})") from e
 
 
+def local_path(spec: str) -> str | None:
+  """The file or folder a spec reads (`folder:`, `mat:` or a plain path)."""
+  if spec in TFDS_DATASETS:
+    return None
+  for prefix in ("folder:", "mat:"):
+    if spec.startswith(prefix):
+      spec = spec[len(prefix):]
+  return os.path.expanduser(spec)
+
+
+def output_names(paths: list[str], folder: str) -> list[str]:
+  """One output name per file: its path below `folder`, without extension.
+
+  Raises:
+    InputError: if two files differ only in their extension (a.jpg, a.png),
+      which would write their results over each other.
+  """
+  names, seen = [], {}
+  for path in paths:
+    name = os.path.splitext(os.path.relpath(path, folder))[0].replace(
+        os.sep, "/")
+    if name in seen:
+      raise InputError(f"images={folder}: {seen[name]} and {path} would both "
+                       f"be written as {name}_*.png; rename one")
+    seen[name] = path
+    names.append(name)
+  return names
+
+
 def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
                 num_images: int = 0, min_side: int = 8):
   """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
 
   `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
   Square files are taken as already framed (resized only); others get `crop`.
+  A file's name is its path below the folder, without extension (see
+  `output_names`).
 
   Raises:
-    InputError: for a missing or unreadable file, or one smaller than
-      `min_side` pixels.
+    InputError: for a missing or unreadable file, one smaller than
+      `min_side` pixels, or two files whose names would collide.
   """
-  path = os.path.expanduser(spec[len("folder:"):] if spec.startswith(
-      "folder:") else spec)
-  if os.path.isfile(path) or os.path.isdir(path):
+  path = local_path(spec) if not spec.startswith("mat:") else None
+  if path and (os.path.isfile(path) or os.path.isdir(path)):
     paths = [path] if os.path.isfile(path) else list_image_files(path)
     paths = paths[first_image - 1:]
     paths = paths[:num_images] if num_images else paths
     if not paths:
       raise InputError(f"first_image={first_image}: {spec} has fewer images")
+    names = output_names(paths, path if os.path.isdir(path)
+                         else os.path.dirname(path))
     arrays = []
     for file_path in paths:
       image = _read_image_file(file_path)
@@ -331,9 +363,6 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
       square = image.shape[0] == image.shape[1]
       arrays.append(to_model_range(image, image_size,
                                    "none" if square else crop).numpy())
-    names = [os.path.splitext(os.path.relpath(p, path if os.path.isdir(path)
-                                              else os.path.dirname(p)))[0]
-             .replace(os.sep, "_") for p in paths]
     return np.stack(arrays), names
   if spec.startswith("mat:") or spec in TFDS_DATASETS:
     source = open_source(spec, first_image=first_image, num_images=num_images)

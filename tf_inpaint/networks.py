@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from tf_inpaint import checkpoints
 from tf_inpaint import config as config_lib
 from tf_inpaint import strided_conv
 from tf_inpaint.config import ModelConfig
@@ -289,24 +290,24 @@ def load_networks(model: str, architecture: str | None = None,
   if not _needs_discriminator(model_config):
     discriminator = None
   weights_path = os.path.join(run_dir, WEIGHTS_FILENAME)
-  path = (weights_path if os.path.isfile(weights_path) else
-          tf.train.latest_checkpoint(config_lib.checkpoint_dir(run_dir)))
-  if path is None:
-    raise InputError(f"{flag}={model}: no checkpoint in "
-                     f"{config_lib.checkpoint_dir(run_dir)}")
-  try:
-    if path == weights_path:
-      _load_weights(generator, discriminator, path)
-    else:
-      networks = {"generator": generator, "discriminator": discriminator}
-      checkpoint = tf.train.Checkpoint(
-          **{name: net for name, net in networks.items() if net is not None})
-      checkpoint.restore(path).expect_partial(
-      ).assert_existing_objects_matched()
-  except (AssertionError, ValueError, tf.errors.OpError) as e:
-    first_line = str(e).strip().splitlines()[0].split(". ")[0]
-    raise InputError(f"{flag}={model}: {os.path.basename(path)} does not match "
-                     f"config.json ({first_line})") from e
+  if os.path.isfile(weights_path):
+    try:
+      _load_weights(generator, discriminator, weights_path)
+    except ValueError as e:
+      raise InputError(f"{flag}={model}: {WEIGHTS_FILENAME} does not match "
+                       f"config.json ({e})") from e
+  else:
+    networks = {"generator": generator, "discriminator": discriminator}
+    checkpoint = tf.train.Checkpoint(
+        **{name: net for name, net in networks.items() if net is not None})
+    directory = config_lib.checkpoint_dir(run_dir)
+    try:
+      restored = checkpoints.restore_newest(checkpoint, directory,
+                                            strict=False)
+    except InputError as e:
+      raise InputError(f"{flag}={model}: {e}") from e
+    if restored is None:
+      raise InputError(f"{flag}={model}: no checkpoint in {directory}")
   return model_config, train_config, generator, discriminator
 
 

@@ -1,7 +1,9 @@
-"""Writing results without ever leaving a half-written output directory.
+"""Writing results without ever losing a user's files.
 
 Everything goes to a staging directory beside the target, renamed into place
-only when complete; an existing target is replaced only when asked.
+only when complete. Each output directory records the files it holds in a
+manifest, so `--overwrite` replaces our own earlier results and nothing else;
+the earlier results are removed only after the new ones are in place.
 """
 import contextlib
 import json
@@ -14,40 +16,131 @@ import numpy as np
 from tf_inpaint import summaries
 from tf_inpaint.errors import InputError
 
+# Lists the files an output directory holds, so --overwrite knows they are ours.
+MANIFEST_FILENAME = ".tf_inpaint_outputs.json"
+_STAGING_PREFIX = ".staging-"
+_REPLACED_PREFIX = ".replaced-"
 
-def check_writable(outdir: str, overwrite: bool) -> None:
-  """Refuses an output directory that already holds files, unless overwriting."""
-  if os.path.exists(outdir) and not os.path.isdir(outdir):
+
+def _is_within(path: str, folder: str) -> bool:
+  """True if real path `path` is `folder` or lies inside it."""
+  return os.path.commonpath([path, folder]) == folder
+
+
+def _files_under(folder: str) -> list[str]:
+  """Every file below `folder`, as sorted paths relative to it."""
+  return sorted(os.path.relpath(os.path.join(root, name), folder)
+                for root, _, names in os.walk(folder) for name in names)
+
+
+def _foreign_files(outdir: str) -> list[str]:
+  """Files in `outdir` that no manifest of ours lists (all, if none is there)."""
+  try:
+    with open(os.path.join(outdir, MANIFEST_FILENAME)) as f:
+      ours = set(json.load(f)["files"])
+  except (OSError, ValueError, KeyError, TypeError):
+    ours = set()
+  return [name for name in _files_under(outdir)
+          if name != MANIFEST_FILENAME and name not in ours]
+
+
+def check_writable(outdir: str, overwrite: bool, inputs=()) -> None:
+  """Refuses an output directory we may not write, before any work is done.
+
+  Args:
+    outdir: the directory the results will replace.
+    overwrite: whether earlier results of ours there may be replaced.
+    inputs: (flag, path) pairs the command reads (images, models, masks):
+      an outdir that is, holds or lies inside one of them is refused.
+  Raises:
+    InputError: for an empty name, a file, the current directory, home or
+      one of their parents, an overlap with an input, a directory that
+      holds files unless --overwrite, and with --overwrite a directory that
+      holds any file we did not write.
+  """
+  if not outdir:
+    raise InputError("outdir: expected a directory path, got ''")
+  path = os.path.realpath(outdir)
+  if os.path.exists(path) and not os.path.isdir(path):
     raise InputError(f"outdir={outdir}: exists and is not a directory")
-  if os.path.isdir(outdir) and os.listdir(outdir) and not overwrite:
-    raise InputError(f"outdir={outdir}: already holds results; pass "
-                     "--overwrite to replace them or choose another --outdir")
+  for protected in (os.getcwd(), os.path.expanduser("~")):
+    if _is_within(os.path.realpath(protected), path):
+      raise InputError(f"outdir={outdir}: is {protected} or one of its "
+                       "parents; choose a new folder for the results")
+  for flag, input_path in inputs:
+    real_input = os.path.realpath(input_path)
+    if _is_within(path, real_input) or _is_within(real_input, path):
+      raise InputError(f"outdir={outdir}: overlaps {flag}={input_path}; "
+                       "choose a folder outside it")
+  if os.path.isdir(path) and os.listdir(path):
+    if not overwrite:
+      raise InputError(f"outdir={outdir}: already holds results; pass "
+                       "--overwrite to replace them or choose another --outdir")
+    foreign = _foreign_files(path)
+    if foreign:
+      raise InputError(
+          f"outdir={outdir}: holds files tf_inpaint did not write "
+          f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+          "--overwrite replaces only earlier results: choose another "
+          "--outdir or move them away")
+
+
+def _write_manifest(staging: str, command: str) -> None:
+  save_json(os.path.join(staging, MANIFEST_FILENAME),
+            {"command": command, "files": _files_under(staging)})
+
+
+def _replace(staging: str, outdir: str, parent: str) -> None:
+  """Puts `staging` at `outdir`; earlier results are deleted only after."""
+  if not os.path.isdir(outdir):
+    os.replace(staging, outdir)
+    return
+  replaced = tempfile.mkdtemp(prefix=_REPLACED_PREFIX, dir=parent)
+  previous = os.path.join(replaced, "previous")
+  os.replace(outdir, previous)
+  try:
+    os.replace(staging, outdir)
+  except BaseException:
+    os.replace(previous, outdir)
+    raise
+  finally:
+    shutil.rmtree(replaced, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def staged_directory(outdir: str, overwrite: bool):
-  """Yields a staging directory that becomes `outdir` on success only."""
-  check_writable(outdir, overwrite)
-  parent = os.path.dirname(os.path.abspath(outdir))
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=".staging-", dir=parent)
+def staged_directory(outdir: str, overwrite: bool, command: str, inputs=()):
+  """Yields a staging directory that becomes `outdir` on success only.
+
+  Args:
+    outdir, overwrite, inputs: as for `check_writable`.
+    command: what wrote the results (recorded in the manifest).
+  """
+  check_writable(outdir, overwrite, inputs)
+  target = os.path.realpath(outdir)
+  parent = os.path.dirname(target)
+  try:
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=parent)
+  except OSError as e:
+    raise InputError(f"outdir={outdir}: cannot write there "
+                     f"({e.strerror or e})") from e
   umask = os.umask(0)
   os.umask(umask)
   os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would stick to outdir
   try:
     yield staging
+    _write_manifest(staging, command)
+    _replace(staging, target, parent)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
-  if os.path.isdir(outdir):
-    shutil.rmtree(outdir)
-  os.replace(staging, outdir)
 
 
 def save_png(path: str, image) -> None:
   """Saves one float image in [-1, 1] (H, W, C) as an 8-bit PNG."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   pixels = summaries.to_uint8(image).numpy()
+  os.makedirs(os.path.dirname(path), exist_ok=True)
   Image.fromarray(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels
                   ).save(path)
 

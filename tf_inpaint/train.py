@@ -17,6 +17,7 @@ import tensorflow as tf
 from absl import logging
 from tensorboard.plugins.hparams import api as hparams_api
 
+from tf_inpaint import checkpoints
 from tf_inpaint import config as config_lib
 from tf_inpaint import context_encoder
 from tf_inpaint import data
@@ -237,16 +238,20 @@ class Trainer:
   def _train(self) -> dict:
     cfg = self.train_config
     self._build()
-    if self.manager.latest_checkpoint:
-      self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
-      logging.info("Resumed %s at step %d", self.manager.latest_checkpoint,
-                   self._current_step())
+    try:
+      restored = checkpoints.restore_newest(self.checkpoint,
+                                            self.manager.directory)
+    except InputError as e:
+      raise InputError(f"run_dir={self.run_dir}: {e}; move them away to "
+                       "start again") from e
+    if restored:
+      logging.info("Resumed %s at step %d", restored, self._current_step())
     start = self._current_step()
     self.objective.prepare(
         self.generator,
         data.training_batches(self.source, self.model_config.image_size,
                               cfg.batch_size, cfg.seed, cfg.crop, cfg.augment),
-        fresh=self.manager.latest_checkpoint is None)
+        fresh=restored is None)
     if start >= cfg.steps:
       logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
                    cfg.steps)

@@ -76,7 +76,12 @@ def main() -> None:
       restarts=FLAGS.restarts, batch_size=FLAGS.batch_size, blend=FLAGS.blend,
       seed=FLAGS.seed)
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
-  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
+  inputs = [("model", networks.resolve_model(FLAGS.model))]
+  inputs += [(flag, path) for flag, path in
+             (("images", data.local_path(FLAGS.images)),
+              ("nn_images", FLAGS.nn_images and
+               data.local_path(FLAGS.nn_images))) if path]
+  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
   model_config, train_config, generator, discriminator = (
       networks.load_networks(FLAGS.model, "dcgan"))
   context_encoders = []
@@ -96,7 +101,8 @@ def main() -> None:
       inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
       progress=lambda message: print(message, flush=True),
       context_encoders=context_encoders)
-  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "evaluate",
+                                inputs) as staging:
     outputs.save_json(os.path.join(staging, "results.json"), {
         "results": rows, "model": FLAGS.model, "images": FLAGS.images,
         "first": FLAGS.first, "seed": FLAGS.seed,

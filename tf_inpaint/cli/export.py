@@ -22,7 +22,8 @@ def define_flags() -> None:
 
 def main() -> None:
   from tf_inpaint import networks, outputs  # pylint: disable=g-import-not-at-top
-  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "export",
+                                [("run_dir", FLAGS.run_dir)]) as staging:
     networks.export_model(FLAGS.run_dir, staging)
   print(f"Exported {FLAGS.run_dir} to {FLAGS.outdir}")
 

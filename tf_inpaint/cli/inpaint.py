@@ -69,19 +69,32 @@ def _inpaint_config() -> config.InpaintConfig:
       image_every=FLAGS.image_every)
 
 
+def _read_inputs(images_spec: str, networks) -> list[tuple[str, str]]:
+  """(flag, path) of everything this run reads, which --outdir must not touch."""
+  from tf_inpaint import data  # pylint: disable=g-import-not-at-top
+  inputs = [("model", networks.resolve_model(FLAGS.model))]
+  images_path = data.local_path(images_spec)
+  if images_path:
+    inputs.append(("images", images_path))
+  if FLAGS.mask_file:
+    inputs.append(("mask_file", FLAGS.mask_file))
+  return inputs
+
+
 def main() -> None:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_inpaint import data, inpaint, metrics, networks, outputs, summaries  # pylint: disable=g-import-not-at-top
   inpaint_config = _inpaint_config()
-  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite)
-  model_config, train_config, generator, discriminator = (
-      networks.load_networks(FLAGS.model, "dcgan"))
-  crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
-      FLAGS.crop)
   images_spec = FLAGS.images or networks.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
                             "bundled models have sample images)")
+  inputs = _read_inputs(images_spec, networks)
+  outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
+  model_config, train_config, generator, discriminator = (
+      networks.load_networks(FLAGS.model, "dcgan"))
+  crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
+      FLAGS.crop)
   images, names = data.read_images(
       images_spec, model_config.image_size, crop, FLAGS.first_image,
       FLAGS.num_images, min_side=model_config.image_size // 4)
@@ -94,7 +107,8 @@ def main() -> None:
       "tensorboard_logs",
       "inpaint_" + os.path.basename(os.path.normpath(FLAGS.outdir)))
 
-  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite) as staging:
+  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "inpaint",
+                                inputs) as staging:
     if mask_array.min() == 1:
       print("The mask has no missing pixel: nothing to inpaint; copying the "
             f"inputs to {FLAGS.outdir}.")

@@ -1,0 +1,88 @@
+"""Output directories: nothing the user had is lost, whatever goes wrong."""
+import os
+
+import pytest
+
+from tf_inpaint import outputs
+from tf_inpaint.errors import InputError
+
+
+def _write_results(outdir, content, overwrite=False, command="inpaint"):
+  with outputs.staged_directory(str(outdir), overwrite, command) as staging:
+    with open(os.path.join(staging, "result.txt"), "w") as f:
+      f.write(content)
+    os.makedirs(os.path.join(staging, "sub"))
+    with open(os.path.join(staging, "sub", "nested.txt"), "w") as f:
+      f.write(content)
+
+
+def _snapshot(folder):
+  return {os.path.relpath(os.path.join(root, name), folder):
+          open(os.path.join(root, name), "rb").read()
+          for root, _, names in os.walk(folder) for name in names}
+
+
+def test_overwrite_replaces_our_own_earlier_results(tmp_path):
+  _write_results(tmp_path / "out", "first")
+  _write_results(tmp_path / "out", "second", overwrite=True)
+  assert (tmp_path / "out" / "result.txt").read_text() == "second"
+  assert (tmp_path / "out" / "sub" / "nested.txt").read_text() == "second"
+  assert sorted(os.listdir(tmp_path)) == ["out"]  # no staging debris
+
+
+def test_overwrite_refuses_a_directory_holding_files_we_did_not_write(
+    tmp_path):
+  _write_results(tmp_path / "out", "first")
+  (tmp_path / "out" / "notes.txt").write_text("the user's own notes")
+  before = _snapshot(tmp_path / "out")
+  with pytest.raises(InputError, match=r"holds files tf_inpaint did not "
+                     r"write \(notes.txt\)"):
+    _write_results(tmp_path / "out", "second", overwrite=True)
+  assert _snapshot(tmp_path / "out") == before
+  assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_a_failure_keeps_the_earlier_results(tmp_path):
+  _write_results(tmp_path / "out", "first")
+  before = _snapshot(tmp_path / "out")
+  with pytest.raises(RuntimeError):
+    with outputs.staged_directory(str(tmp_path / "out"), True, "inpaint"):
+      raise RuntimeError("crash halfway")
+  assert _snapshot(tmp_path / "out") == before
+  assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+@pytest.mark.parametrize("outdir, message", [
+    ("", "outdir: expected a directory path, got ''"),
+    (".", "or one of its parents"),
+    ("..", "or one of its parents"),
+    ("/", "or one of its parents"),
+    ("~", "or one of its parents"),
+])
+def test_the_working_directory_home_and_their_parents_are_refused(
+    tmp_path, monkeypatch, outdir, message):
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / "bystander.txt").write_text("keep me")
+  with pytest.raises(InputError, match=message):
+    outputs.check_writable(os.path.expanduser(outdir), overwrite=True)
+  assert (tmp_path / "bystander.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("outdir", ["work/run", "work/run/inside", "work"])
+def test_an_outdir_that_is_inside_or_holds_an_input_is_refused(
+    tmp_path, monkeypatch, outdir):
+  (tmp_path / "work" / "run").mkdir(parents=True)
+  (tmp_path / "elsewhere").mkdir()
+  monkeypatch.chdir(tmp_path / "elsewhere")
+  with pytest.raises(InputError, match="overlaps run_dir="):
+    outputs.check_writable(str(tmp_path / outdir), True,
+                           [("run_dir", str(tmp_path / "work" / "run"))])
+
+
+def test_an_unwritable_place_is_one_input_error(tmp_path):
+  (tmp_path / "file").write_text("a regular file")
+  with pytest.raises(InputError, match="cannot write there"):
+    _write_results(tmp_path / "file" / "out", "x")
+  with pytest.raises(InputError, match="exists and is not a directory"):
+    _write_results(tmp_path / "file", "x")
+  assert (tmp_path / "file").read_text() == "a regular file"
