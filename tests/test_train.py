@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -183,3 +184,95 @@ def test_checkpoints_that_cannot_be_read_are_refused_not_restarted(
     train.Trainer(TINY, _train_config(image_folder, steps=5), run_dir,
                   str(tmp_path / "logs")).train()
   assert _checkpoint_files(run_dir) == before
+
+
+def _generator_at(run_dir, step, name):
+  """G's weights (`name` = generator or ema_generator) as saved in ckpt-`step`."""
+  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
+  generator = networks.build_generator(TINY)
+  path = os.path.join(config.checkpoint_dir(run_dir), f"ckpt-{step}")
+  tf.train.Checkpoint(**{name: generator}).restore(path).expect_partial(
+  ).assert_existing_objects_matched()
+  return [w.numpy() for w in generator.weights]
+
+
+def test_the_ema_generator_is_the_moving_average_of_g(image_folder,
+                                                       tmp_path):
+  decay = 0.5
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=3, checkpoint_every=1,
+                                    ema_decay=decay),
+                run_dir, str(tmp_path / "logs")).train()
+  g = [_generator_at(run_dir, s, "generator") for s in (1, 2, 3)]
+  ema = [_generator_at(run_dir, s, "ema_generator") for s in (1, 3)]
+  for i, ema_weight in enumerate(ema[1]):
+    # Two updates ema <- d ema + (1 - d) G, from step 1 to step 3.
+    expected = decay**2 * ema[0][i] + (1 - decay) * (
+        decay * g[1][i] + g[2][i])
+    np.testing.assert_allclose(ema_weight, expected, rtol=1e-5, atol=1e-7)
+  assert not all(np.allclose(a, b) for a, b in zip(ema[1], g[2]))
+
+
+def test_inpainting_and_export_use_the_ema_generator(image_folder, tmp_path):
+  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=3, ema_decay=0.5),
+                run_dir, str(tmp_path / "logs")).train()
+  z = tf.random.stateless_uniform([4, TINY.z_dim], [1, 2], -1, 1)
+  average = networks.load_networks(run_dir)[2](z).numpy()
+  last = networks.load_networks(run_dir, ema=False)[2](z).numpy()
+  # An untrained DCGAN's outputs are tiny (N(0, 0.02) weights): compare scales.
+  scale = np.abs(average).max()
+  assert np.abs(average - last).max() > 0.1 * scale
+  networks.export_model(run_dir, str(tmp_path / "bundle"))
+  exported = networks.load_networks(str(tmp_path / "bundle"))[2](z).numpy()
+  np.testing.assert_allclose(exported, average, atol=1e-2 * scale)  # float16
+
+
+def _sample_grids(log_dir, tag):
+  events = _event_tags(log_dir)
+  return {e.step: tf.make_ndarray(e.tensor_proto)[2]
+          for e in events.Tensors(tag)}
+
+
+def test_a_warm_start_begins_with_the_source_weights(image_folder, tmp_path):
+  from tf_inpaint import networks, summaries  # pylint: disable=g-import-not-at-top
+  source = str(tmp_path / "source")
+  train.Trainer(TINY, _train_config(image_folder, steps=2, ema_decay=0.5),
+                source, str(tmp_path / "l1")).train()
+  train.Trainer(TINY, _train_config(image_folder, steps=1, seed=7,
+                                    init_from=source),
+                str(tmp_path / "warm"), str(tmp_path / "l2")).train()
+  fixed_z = train.DcganObjective(TINY, seed=7).fixed_z
+  for tag, ema in (("samples", False), ("samples_ema", True)):
+    generator = networks.load_networks(source, ema=ema)[2]
+    expected = tf.io.encode_png(summaries.image_grid(generator(fixed_z))[0])
+    assert _sample_grids(str(tmp_path / "l2"), tag)[0] == expected.numpy()
+
+
+def test_a_warm_start_from_another_model_is_refused(image_folder, tmp_path):
+  source = str(tmp_path / "source")
+  train.Trainer(TINY, _train_config(image_folder, steps=1), source,
+                str(tmp_path / "l1")).train()
+  other = config.ModelConfig(image_size=64, base_filters=4, z_dim=8)
+  with pytest.raises(InputError, match=r"init_from=.*image_size: 32 -> 64"):
+    train.Trainer(other, _train_config(image_folder, init_from=source),
+                  str(tmp_path / "warm"))
+  assert not (tmp_path / "warm").exists()
+
+
+def test_a_run_from_before_ema_resumes_without_it(image_folder, tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=1, ema_decay=0.0),
+                run_dir, str(tmp_path / "logs")).train()
+  path = os.path.join(run_dir, "config.json")
+  with open(path) as f:
+    payload = json.load(f)
+  del payload["train"]["ema_decay"]  # as written before the field existed
+  with open(path, "w") as f:
+    json.dump(payload, f)
+  assert config.load_run_config(run_dir)[1].ema_decay == 0.0
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=2,
+                                              ema_decay=0.0),
+                          run_dir, str(tmp_path / "logs")).train()
+  assert metrics["step"] == 2

@@ -109,6 +109,12 @@ class TrainConfig:
     checkpoint_every: steps between checkpoints.
     summary_every: steps between scalar summaries and progress lines.
     image_every: steps between image grids of the fixed z batch.
+    ema_decay: decay of the exponential moving average of G's weights kept
+      beside G (0 turns it off); inpainting and export use the average,
+      which is smoother than the last step's G (StyleGAN's G_ema).
+    init_from: warm start: a bundled model, run directory or exported model
+      of the same architecture and size whose G, D (and EMA G) a new run
+      starts from, with fresh optimizers; None starts from random weights.
   """
   dataset: str
   data_dir: str | None = None
@@ -126,11 +132,15 @@ class TrainConfig:
   checkpoint_every: int = 500
   summary_every: int = 50
   image_every: int = 500
+  ema_decay: float = 0.999
+  init_from: str | None = None
 
   # Fields that may change when a run is continued: they set how long and how
   # often, not what is computed.
   RESUMABLE_FIELDS = ("steps", "checkpoint_every", "summary_every",
                       "image_every")
+  # What a config.json written before a field existed meant by leaving it out.
+  LEGACY_VALUES = {"ema_decay": 0.0}
 
   def __post_init__(self):
     _require(bool(self.dataset), "dataset: expected a dataset spec, got ''")
@@ -144,13 +154,19 @@ class TrainConfig:
     _require_positive(self, "batch_size", "steps", "checkpoint_every",
                       "summary_every", "image_every")
     _require_adam(self)
+    _require(0 <= self.ema_decay < 1,
+             f"ema_decay={self.ema_decay}: expected in [0, 1) (0 = off)")
+    _require(self.init_from is None or bool(self.init_from),
+             "init_from: expected a model name or path, got ''")
 
 
 def _from_dict(cls, values: dict[str, Any], source: str):
   known = {f.name for f in dataclasses.fields(cls)}
   unknown = sorted(set(values) - known)
   _require(not unknown, f"{source}: unknown {cls.__name__} fields {unknown}")
-  return cls(**values)
+  legacy = getattr(cls, "LEGACY_VALUES", {})
+  return cls(**{**{k: v for k, v in legacy.items() if k not in values},
+                **values})
 
 
 def save_run_config(run_dir: str, model: ModelConfig,

@@ -170,6 +170,26 @@ class Discriminator(keras.Model):
                                                        training)))
 
 
+def _generator_inputs(config: ModelConfig):
+  if config.architecture == "context_encoder":
+    images = tf.zeros((1, config.image_size, config.image_size,
+                       config.channels))
+    return images, tf.ones_like(images[..., :1])
+  return (tf.zeros((1, config.z_dim)),)
+
+
+def build_generator(config: ModelConfig, name: str = "generator"):
+  """Creates G with its weights: a `Generator`, or a `ContextEncoder`."""
+  if config.architecture == "context_encoder":
+    # Imported here: context_encoder builds its layers from this module.
+    from tf_inpaint import context_encoder  # pylint: disable=g-import-not-at-top
+    generator = context_encoder.ContextEncoder(config, name=name)
+  else:
+    generator = Generator(config, name=name)
+  generator(*_generator_inputs(config))
+  return generator
+
+
 def build_networks(config: ModelConfig):
   """Creates G and D with their weights, ready to restore or train.
 
@@ -177,17 +197,15 @@ def build_networks(config: ModelConfig):
   D is the same `Discriminator` for both.
   """
   discriminator = Discriminator(config, name="discriminator")
-  if config.architecture == "context_encoder":
-    # Imported here: context_encoder builds its layers from this module.
-    from tf_inpaint import context_encoder  # pylint: disable=g-import-not-at-top
-    generator = context_encoder.ContextEncoder(config, name="generator")
-    images = tf.zeros((1, config.image_size, config.image_size,
-                       config.channels))
-    discriminator(generator(images, tf.ones_like(images[..., :1])))
-  else:
-    generator = Generator(config, name="generator")
-    discriminator(generator(tf.zeros((1, config.z_dim))))
+  generator = build_generator(config)
+  discriminator(generator(*_generator_inputs(config)))
   return generator, discriminator
+
+
+def copy_weights(source: keras.Model, target: keras.Model) -> None:
+  """Assigns every weight of `source` to the same weight of `target`."""
+  for weight, copied in zip(source.weights, target.weights):
+    copied.assign(weight)
 
 
 def frozen_copy(generator: Generator, discriminator: Discriminator):
@@ -199,8 +217,7 @@ def frozen_copy(generator: Generator, discriminator: Discriminator):
   """
   copy_g, copy_d = build_networks(generator.config)
   for source, target in ((generator, copy_g), (discriminator, copy_d)):
-    for weight, copied in zip(source.weights, target.weights):
-      copied.assign(weight)
+    copy_weights(source, target)
     for layer in target._flatten_layers():  # pylint: disable=protected-access
       if isinstance(layer, _FreezablePhases):
         layer.freeze_phases()
@@ -264,7 +281,7 @@ def _load_weights(generator, discriminator, path: str) -> None:
 
 
 def load_networks(model: str, architecture: str | None = None,
-                  flag: str = "model"):
+                  flag: str = "model", ema: bool = True):
   """Rebuilds G and D from a run directory or a bundled model.
 
   A run directory holds config.json and checkpoints/; a bundled model holds
@@ -274,6 +291,8 @@ def load_networks(model: str, architecture: str | None = None,
     model: a bundled model's name or a run directory.
     architecture: if given, the architecture the caller can use.
     flag: the flag `model` came from, for error messages.
+    ema: from a run trained with an EMA generator, load the average as G
+      (what inpainting and export use); False loads the last step's G.
   Returns:
     (ModelConfig, TrainConfig or None, G, D); D is None for a context
     encoder, which inpaints without it.
@@ -297,7 +316,9 @@ def load_networks(model: str, architecture: str | None = None,
       raise InputError(f"{flag}={model}: {WEIGHTS_FILENAME} does not match "
                        f"config.json ({e})") from e
   else:
-    networks = {"generator": generator, "discriminator": discriminator}
+    use_ema = ema and train_config is not None and train_config.ema_decay
+    networks = {"ema_generator" if use_ema else "generator": generator,
+                "discriminator": discriminator}
     checkpoint = tf.train.Checkpoint(
         **{name: net for name, net in networks.items() if net is not None})
     directory = config_lib.checkpoint_dir(run_dir)

@@ -42,6 +42,18 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
                    f"{', '.join(config_lib.STRATEGIES)}")
 
 
+def check_warm_start_source(source: str,
+                            model_config: config_lib.ModelConfig) -> None:
+  """Refuses an `init_from` whose networks differ from the run's."""
+  source_config, _ = config_lib.load_run_config(
+      networks.resolve_model(source))
+  differences = config_lib.config_differences(source_config, model_config)
+  if differences:
+    raise InputError(f"init_from={source}: a different model "
+                     f"({'; '.join(differences)}); warm starts need the same "
+                     "architecture and sizes")
+
+
 def default_log_dir(run_dir: str) -> str:
   """tensorboard_logs/<run name>, the panel a user opens by run name."""
   return os.path.join("tensorboard_logs",
@@ -140,6 +152,8 @@ class Trainer:
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
                                    cfg.first_image, cfg.num_images)
     data.check_batch_size(self.source, cfg.batch_size)
+    if cfg.init_from:
+      check_warm_start_source(cfg.init_from, model_config)
     self.strategy = make_strategy(cfg.strategy)
     if cfg.batch_size % self.strategy.num_replicas_in_sync:
       raise InputError(f"batch_size={cfg.batch_size}: not divisible by the "
@@ -159,10 +173,14 @@ class Trainer:
       self.g_optimizer.build(self.generator.trainable_variables)
       self.d_optimizer.build(self.discriminator.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    self.checkpoint = tf.train.Checkpoint(
-        generator=self.generator, discriminator=self.discriminator,
-        g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
-        step=self.step)
+      self.ema_generator = (networks.build_generator(self.model_config)
+                            if cfg.ema_decay else None)
+    tracked = dict(generator=self.generator, discriminator=self.discriminator,
+                   g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+                   step=self.step)
+    if self.ema_generator is not None:
+      tracked["ema_generator"] = self.ema_generator
+    self.checkpoint = tf.train.Checkpoint(**tracked)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
         max_to_keep=_CHECKPOINTS_KEPT)
@@ -206,6 +224,8 @@ class Trainer:
   def _train_step(self, iterator):
     per_replica = self.strategy.run(self._replica_step,
                                     args=(next(iterator), self.step))
+    if self.ema_generator is not None:
+      self._update_ema()
     self.step.assign_add(1)
     return {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value,
                                        axis=None)
@@ -216,9 +236,37 @@ class Trainer:
     logging.warning("Signal %d: saving a checkpoint and stopping.", signum)
     self._stop_requested = True
 
+  def _update_ema(self) -> None:
+    """ema <- d * ema + (1 - d) * G, for every weight (BN statistics too)."""
+    decay = self.train_config.ema_decay
+    for average, weight in zip(self.ema_generator.weights,
+                               self.generator.weights):
+      average.assign(decay * average + (1.0 - decay) * weight)
+
+  def _warm_start(self) -> None:
+    """Copies G, D and the EMA G of `init_from` into this fresh run."""
+    source = self.train_config.init_from
+    _, _, generator, discriminator = networks.load_networks(
+        source, flag="init_from", ema=False)
+    copies = [(generator, self.generator), (discriminator, self.discriminator)]
+    if self.ema_generator is not None:
+      copies.append((networks.load_networks(source, flag="init_from")[2],
+                     self.ema_generator))
+    if discriminator is None:
+      logging.warning("init_from=%s holds no discriminator; D starts from "
+                      "random weights", source)
+    for origin, target in copies:
+      if origin is not None:
+        networks.copy_weights(origin, target)
+    logging.info("Warm start from %s (fresh optimizers)", source)
+
   def _write_samples(self, step: int) -> None:
     samples = self.objective.samples(self.generator)
     tf.summary.image("samples", summaries.image_grid(samples), step=step)
+    if self.ema_generator is not None:
+      samples = self.objective.samples(self.ema_generator)
+      tf.summary.image("samples_ema", summaries.image_grid(samples),
+                       step=step)
 
   def train(self) -> dict:
     """Runs until `steps`, or a signal; returns the last step's metrics."""
@@ -246,12 +294,17 @@ class Trainer:
                        "start again") from e
     if restored:
       logging.info("Resumed %s at step %d", restored, self._current_step())
+    elif cfg.init_from:
+      self._warm_start()
     start = self._current_step()
     self.objective.prepare(
         self.generator,
         data.training_batches(self.source, self.model_config.image_size,
                               cfg.batch_size, cfg.seed, cfg.crop, cfg.augment),
-        fresh=restored is None)
+        fresh=restored is None and not cfg.init_from)
+    if restored is None and self.ema_generator is not None and not (
+        cfg.init_from):
+      networks.copy_weights(self.generator, self.ema_generator)
     if start >= cfg.steps:
       logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
                    cfg.steps)

@@ -62,6 +62,13 @@ def define_flags() -> None:
                        "Steps between scalar summaries and progress lines.")
   flags.DEFINE_integer("image_every", train.image_every,
                        "Steps between sample grids.")
+  flags.DEFINE_float("ema_decay", train.ema_decay, "Decay of the moving "
+                     "average of G's weights that inpainting and export use; "
+                     "0 turns it off.")
+  flags.DEFINE_string("init_from", None, "Warm start a new run from a bundled "
+                      "model (e.g. celeba64), a run directory or an exported "
+                      "model of the same architecture and size: its G, D and "
+                      "EMA G, with fresh optimizers.")
   flags.mark_flag_as_required("dataset")
 
 
@@ -88,7 +95,8 @@ def main() -> None:
       steps=FLAGS.steps, learning_rate=FLAGS.learning_rate, beta1=FLAGS.beta1,
       seed=FLAGS.seed, strategy=FLAGS.strategy,
       checkpoint_every=FLAGS.checkpoint_every,
-      summary_every=FLAGS.summary_every, image_every=FLAGS.image_every)
+      summary_every=FLAGS.summary_every, image_every=FLAGS.image_every,
+      ema_decay=FLAGS.ema_decay, init_from=FLAGS.init_from)
   run_dir = FLAGS.run_dir or default_run_dir(FLAGS.dataset, model_config)
   trainer = train.Trainer(model_config, train_config, run_dir, FLAGS.logdir)
   print(f"Training into {run_dir}; TensorBoard: tensorboard --logdir "
