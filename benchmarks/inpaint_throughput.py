@@ -20,7 +20,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks.common import forward_flops, matmul_gflops, peak_rss_mb  # pylint: disable=g-import-not-at-top
-from tf_inpaint import config, inpaint, masks, networks  # pylint: disable=g-import-not-at-top
+from tf_inpaint import config, inpaint, masks, models  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("iterations", 20, "Timed iterations per batch size.")
 FLAGS = flags.FLAGS
@@ -47,7 +47,7 @@ def image_iterations_per_second(generator, discriminator, count: int) -> float:
 def main(argv):
   del argv
   model_config = config.ModelConfig()
-  generator, discriminator = networks.build_networks(model_config)
+  generator, discriminator = models.build(model_config)
   flops = 2 * sum(forward_flops(generator, discriminator))
   peak = matmul_gflops()
   result = {"gflop_per_image_iteration": round(flops / 1e9, 3)}

@@ -23,7 +23,7 @@ from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 
 from benchmarks.common import forward_flops, matmul_gflops  # pylint: disable=g-import-not-at-top
-from tf_inpaint import config, networks, train  # pylint: disable=g-import-not-at-top
+from tf_inpaint import config, models, train  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("steps", 4, "Timed steps per size (after warm-up).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
@@ -32,7 +32,7 @@ FLAGS = flags.FLAGS
 
 def train_step_flops(model_config: config.ModelConfig) -> int:
   """Per image: G forward and backward (3 passes), D 7 passes (see above)."""
-  g, d = forward_flops(*networks.build_networks(model_config))
+  g, d = forward_flops(*models.build(model_config))
   return 3 * g + 7 * d
 
 

@@ -30,6 +30,13 @@ def write_images(folder, count, size=(40, 52), seed=0, ext="png"):
   return paths
 
 
+def snapshot(folder):
+  """Every file below `folder` and its bytes, to show nothing was touched."""
+  return {os.path.relpath(os.path.join(root, name), folder):
+          open(os.path.join(root, name), "rb").read()
+          for root, _, names in os.walk(folder) for name in names}
+
+
 @pytest.fixture
 def image_folder(tmp_path):
   folder = tmp_path / "images"
@@ -44,11 +51,11 @@ def fixed_networks(image_size=32, z_dim=8, seed=0):
   which would make any inversion test vacuous.
   """
   import keras  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import config, networks  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import config, models  # pylint: disable=g-import-not-at-top
   keras.utils.set_random_seed(seed)
   model_config = config.ModelConfig(image_size=image_size, base_filters=8,
                                     z_dim=z_dim)
-  generator, discriminator = networks.build_networks(model_config)
+  generator, discriminator = models.build(model_config)
   for weight in generator.trainable_weights + discriminator.trainable_weights:
     if len(weight.shape) >= 2:
       fan_in = np.prod(weight.shape[:-1]) if len(weight.shape) == 2 else (

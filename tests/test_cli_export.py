@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, snapshot
 
 pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
 
@@ -15,12 +15,6 @@ def run_export(*flags, cwd):
   return subprocess.run(
       [sys.executable, os.path.join(REPO, "bin", "export"), *flags],
       cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
-
-
-def _snapshot(folder):
-  return {os.path.relpath(os.path.join(root, name), folder):
-          open(os.path.join(root, name), "rb").read()
-          for root, _, names in os.walk(folder) for name in names}
 
 
 def test_export_writes_a_bundle_that_loads(tiny_run, tmp_path):
@@ -38,11 +32,11 @@ def test_export_writes_a_bundle_that_loads(tiny_run, tmp_path):
 def test_export_never_writes_over_or_into_its_run(tiny_run, tmp_path,
                                                   outdir):
   shutil.copytree(tiny_run[1], tmp_path / "run")
-  before = _snapshot(tmp_path)
+  before = snapshot(tmp_path)
   result = run_export("--run_dir=run", f"--outdir={outdir}", "--overwrite",
                       cwd=tmp_path)
   errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
   assert result.returncode == 2 and len(errors) == 1, result.stderr
   assert "Traceback" not in result.stderr
-  assert _snapshot(tmp_path) == before
+  assert snapshot(tmp_path) == before
   assert sorted(os.listdir(tmp_path)) == ["run"]

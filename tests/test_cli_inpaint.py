@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, snapshot
 
 pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
 
@@ -51,6 +51,8 @@ def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
   assert set(report["mean"]) == {"psnr", "ssim", "l1", "psnr_hole",
                                  "ssim_hole", "l1_hole"}
   assert [r["name"] for r in report["per_image"]] == ["000", "001", "002"]
+  assert report["inpaint_config"]["iterations"] == 3
+  assert report["inpaint_config"]["weighting"] == "importance"
   assert os.listdir(tmp_path / "tb")
   assert not [f for f in os.listdir(tmp_path) if f.startswith(".staging")]
 
@@ -80,16 +82,10 @@ def test_overwrite_replaces_only_our_own_results(run_dir, image_folder,
   result = run_inpaint(*common, "--overwrite", "--seed=1", cwd=tmp_path)
   assert result.returncode == 0, result.stderr
   (tmp_path / "out" / "notes.txt").write_text("the user's own notes")
-  before = _snapshot(tmp_path / "out")
+  before = snapshot(tmp_path / "out")
   assert "did not write (notes.txt)" in _error(
       run_inpaint(*common, "--overwrite", cwd=tmp_path))
-  assert _snapshot(tmp_path / "out") == before
-
-
-def _snapshot(folder):
-  return {os.path.relpath(os.path.join(root, name), folder):
-          open(os.path.join(root, name), "rb").read()
-          for root, _, names in os.walk(folder) for name in names}
+  assert snapshot(tmp_path / "out") == before
 
 
 @pytest.mark.parametrize("outdir, message", [
@@ -102,12 +98,12 @@ def test_the_working_directory_is_never_cleared(run_dir, image_folder,
   work = tmp_path / "work"
   work.mkdir()
   (work / "bystander.txt").write_text("keep me")
-  before = _snapshot(tmp_path)
+  before = snapshot(tmp_path)
   result = run_inpaint(f"--model={run_dir}", f"--images={image_folder}",
                        "--num_images=1", f"--outdir={outdir}", "--overwrite",
                        "--logdir=../tb", *FAST, cwd=work)
   assert message in _error(result)
-  assert _snapshot(tmp_path) == before
+  assert snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("outdir", ["images", "images/out", "model"])
@@ -115,12 +111,12 @@ def test_an_outdir_overlapping_the_inputs_is_refused(run_dir, image_folder,
                                                      tmp_path, outdir):
   del image_folder  # at tmp_path/images
   shutil.copytree(run_dir, tmp_path / "model")
-  before = _snapshot(tmp_path)
+  before = snapshot(tmp_path)
   result = run_inpaint("--model=model", "--images=images", "--num_images=1",
                        f"--outdir={outdir}", "--overwrite", "--logdir=tb",
                        *FAST, cwd=tmp_path)
   assert "overlaps" in _error(result)
-  assert _snapshot(tmp_path) == before
+  assert snapshot(tmp_path) == before
 
 
 def test_every_file_gets_its_own_results(run_dir, tmp_path):

@@ -46,6 +46,16 @@ def _mat_without_x(tmp_path):
   return f"mat:{path}"
 
 
+def _tiffs_named_jpg(tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  folder = tmp_path / "tiffs"
+  folder.mkdir()
+  for i in range(6):
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(
+        folder / f"{i}.jpg", format="TIFF")
+  return f"folder:{folder}"
+
+
 def _empty_folder(tmp_path):
   (tmp_path / "empty").mkdir()
   return f"folder:{tmp_path / 'empty'}"
@@ -55,6 +65,7 @@ def _empty_folder(tmp_path):
     (lambda tmp: "imagenet2012", [], "dataset='imagenet2012': expected one of"),
     (lambda tmp: "folder:/no/such/dir", [], "folder:/no/such/dir: no such"),
     (_empty_folder, [], "no image files"),
+    (_tiffs_named_jpg, [], "none of the 6 image files can be decoded"),
     (_mat_without_x, [], "no variable 'X'"),
     (lambda tmp: f"folder:{tmp / 'images'}", ["--image_size=48"],
      "image_size=48: expected one of 32, 64, 128"),
@@ -94,3 +105,34 @@ def test_help_shows_the_commands_own_flags(tmp_path, command, flag):
                           text=True, timeout=120, check=False)
   # absl exits with status 1 after --help; what matters is what it shows.
   assert flag in result.stdout and f"bin/{command}" in result.stdout
+
+
+@pytest.mark.parametrize("command, flags_given, warning, message", [
+    ("train", ["--model=context_encoder"], "--model is deprecated",
+     "a context_encoder needs a mask family"),
+    ("train", ["--mask=center"], "--mask is deprecated",
+     "a dcgan is not trained on one mask family"),
+    ("evaluate", ["--model=celeba64", "--images=x", "--first=0"],
+     "--first is deprecated", "first_image=0: expected >= 1"),
+    ("inpaint", ["--iters=0"], None, "iterations=0"),
+    ("inpaint", ["--lr=-1"], None, "learning_rate=-1.0"),
+    ("inpaint", ["--window=4"], None, "window_size=4"),
+])
+def test_old_and_short_flag_spellings_still_work(image_folder, tmp_path,
+                                                 command, flags_given,
+                                                 warning, message):
+  dataset = [f"--dataset=folder:{image_folder}"] if command == "train" else []
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", command), *dataset,
+       *flags_given], cwd=tmp_path, capture_output=True, text=True,
+      timeout=300, check=False)
+  assert result.returncode == 2, result.stderr
+  errors = error_lines(result)
+  assert len(errors) == 1 and message in errors[0], result.stderr
+  warnings = [l for l in result.stderr.splitlines()
+              if l.startswith("warning:")]
+  if warning:
+    assert len(warnings) == 1 and warning in warnings[0]
+  else:
+    assert not warnings
+  assert not os.listdir(tmp_path) or os.listdir(tmp_path) == ["images"]

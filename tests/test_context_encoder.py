@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from tf_inpaint import config, context_encoder, data, evaluate, masks, networks
+from tf_inpaint import config, context_encoder, data, evaluate, masks, models
 from tf_inpaint import train
 from tf_inpaint.errors import InputError
 
@@ -22,7 +22,7 @@ def _config(family="center", image_size=32, base_filters=4):
 
 @pytest.mark.parametrize("image_size", [32, 64])
 def test_shapes_and_output_range(image_size):
-  model, discriminator = networks.build_networks(_config(image_size=image_size))
+  model, discriminator = models.build(_config(image_size=image_size))
   images = tf.random.uniform((2, image_size, image_size, 3), -1, 1)
   mask = masks.make_masks("center", 2, image_size)
   predictions = model(images, mask)
@@ -33,7 +33,7 @@ def test_shapes_and_output_range(image_size):
 
 
 def test_channelwise_dense_has_one_dense_layer_per_channel():
-  model, _ = networks.build_networks(_config(image_size=64, base_filters=16))
+  model, _ = models.build(_config(image_size=64, base_filters=16))
   channels, positions = 16 * 8, 4 * 4  # the 4x4x128 bottleneck
   assert model.channelwise.count_params() == (channels * positions**2 +
                                               channels * positions)
@@ -47,7 +47,7 @@ def test_channelwise_dense_has_one_dense_layer_per_channel():
 
 
 def test_the_hole_is_ignored_and_filled_with_the_fill_colour():
-  model, _ = networks.build_networks(_config())
+  model, _ = models.build(_config())
   mask = masks.make_masks("center", 2, 32)
   images = tf.random.uniform((2, 32, 32, 3), -1, 1)
   other_holes = images * mask + (1 - mask) * 0.7
@@ -121,7 +121,7 @@ def test_training_reduces_the_masked_l2_and_keeps_the_fill(solid_colours,
   mask = masks.make_masks("center", len(images), 32)
 
   def masked_l2(run_dir):
-    _, _, model, discriminator = networks.load_networks(run_dir)
+    _, _, model, discriminator = models.load(run_dir)
     assert discriminator is None  # inference does not need it
     return float(tf.reduce_mean(context_encoder.reconstruction_loss(
         model(images, mask), images, mask, 1))), model.fill.numpy()
@@ -151,8 +151,8 @@ def tiny_runs(tiny_run, solid_colours, tmp_path_factory):
 
 def test_evaluate_fills_holes_with_the_matching_context_encoder(tiny_runs):
   root, dcgan, center = tiny_runs
-  _, _, generator, discriminator = networks.load_networks(dcgan)
-  _, _, model, _ = networks.load_networks(center)
+  _, _, generator, discriminator = models.load(dcgan)
+  _, _, model, _ = models.load(center)
   images, _ = data.read_images(f"folder:{root / 'test'}", 32, "none")
   rows, evaluations = evaluate.evaluate(
       images, ["center"], ["context_encoder"], generator, discriminator,
@@ -217,11 +217,12 @@ def test_bin_inpaint_refuses_a_context_encoder(tiny_runs, tmp_path):
 
 def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
   root, _, center = tiny_runs
-  networks.export_model(center, str(tmp_path / "bundle"))
-  with np.load(tmp_path / "bundle" / networks.WEIGHTS_FILENAME) as saved:
-    assert saved.files and all(k.startswith("g_") for k in saved.files)
-  _, _, exported, _ = networks.load_networks(str(tmp_path / "bundle"))
-  _, _, original, _ = networks.load_networks(center)
+  models.export(center, str(tmp_path / "bundle"))
+  with np.load(tmp_path / "bundle" / models.WEIGHTS_FILENAME) as saved:
+    assert saved.files and all(k.startswith("generator/")
+                               for k in saved.files)
+  _, _, exported, _ = models.load(str(tmp_path / "bundle"))
+  _, _, original, _ = models.load(center)
   images, _ = data.read_images(f"folder:{root / 'test'}", 32, "none")
   mask = masks.make_masks("pattern", 4, 32)
   np.testing.assert_allclose(exported(images, mask), original(images, mask),
@@ -230,8 +231,8 @@ def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("flags, message", [
-    (["--model=context_encoder"], "context encoder needs a mask family"),
-    (["--mask=center"], "only a context encoder"),
+    (["--model=context_encoder"], "needs a mask family"),
+    (["--mask=center"], "is not trained on one mask family"),
 ])
 def test_bin_train_checks_the_mask_family(image_folder, tmp_path, flags,
                                           message):
@@ -246,7 +247,7 @@ def test_bin_train_checks_the_mask_family(image_folder, tmp_path, flags,
 
 def test_progress_panel_pairs_each_input_with_its_completion():
   model_config = _config()
-  model, _ = networks.build_networks(model_config)
+  model, _ = models.build(model_config)
   model.fill.assign([0.25, -0.5, 0.75])
   images = tf.random.uniform((32, 32, 32, 3), -1, 1)
   objective = context_encoder.ContextEncoderObjective(model_config, seed=0)

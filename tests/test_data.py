@@ -162,3 +162,72 @@ def test_a_failed_tfds_download_is_a_clear_error(monkeypatch):
   with pytest.raises(InputError, match="dataset=svhn_cropped: TFDS could not "
                      "download or prepare it .*ConnectionError"):
     data.open_source("svhn_cropped", data_dir="/tmp/no-tfds-here")
+
+
+def _damage(folder):
+  """A truncated JPEG and a TIFF named .jpg among good images: PIL's header
+  check passes both, TensorFlow cannot decode either."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  pixels = np.random.default_rng(1).integers(0, 256, (40, 52, 3), np.uint8)
+  Image.fromarray(pixels).save(os.path.join(folder, "004a.jpg"))
+  path = os.path.join(folder, "004a.jpg")
+  with open(path, "r+b") as f:
+    f.truncate(os.path.getsize(path) // 2)
+  Image.fromarray(pixels).save(os.path.join(folder, "007a.jpg"), format="TIFF")
+  return ["004a.jpg", "007a.jpg"]
+
+
+def test_files_that_cannot_be_decoded_are_skipped_before_anything_else(
+    image_folder, caplog):
+  names = _damage(image_folder)
+  source = data.open_source(f"folder:{image_folder}")
+  assert source.num_examples == 12
+  kept = [os.path.basename(p.decode())
+          for p in source.records.as_numpy_iterator()]
+  assert not set(names) & set(kept)
+  assert "Skipped 2 of 14 images" in caplog.text
+  # Every record left decodes: none is dropped later, after a resume's skip.
+  batches = list(data.training_batches(source, 32, 4, seed=0).take(6))
+  assert all(b.shape == (4, 32, 32, 3) for b in batches)
+
+
+def test_a_folder_where_nothing_decodes_is_one_error(tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  for i in range(3):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
+        tmp_path / f"{i}.jpg", format="TIFF")
+  with pytest.raises(InputError, match=r"none of the 3 image files can be "
+                     r"decoded: 0.jpg \(a TIFF file"):
+    data.open_source(f"folder:{tmp_path}")
+
+
+def test_selection_counts_files_before_checking_them(image_folder):
+  _damage(image_folder)
+  paths = data.list_image_files(image_folder, first_image=5, num_images=3)
+  # Sorted: ..., 004.png, 004a.jpg (broken), 005.png, ...; 5th to 7th.
+  assert [os.path.basename(p) for p in paths] == ["004.png", "005.png"]
+
+
+@pytest.mark.parametrize("first, count, message", [
+    (0, 0, "first_image=0: expected >= 1"),
+    (-2, 0, "first_image=-2: expected >= 1"),
+    (1, -1, "num_images=-1: expected >= 0"),
+])
+def test_one_selection_rule_for_every_reader(image_folder, first, count,
+                                             message):
+  with pytest.raises(InputError, match=message):
+    data.read_images(image_folder, 32, "none", first, count)
+  with pytest.raises(InputError, match=message):
+    data.open_source(f"folder:{image_folder}", first_image=first,
+                     num_images=count)
+
+
+def test_a_16_bit_greyscale_png_keeps_its_tones(tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  ramp = np.tile(np.linspace(0, 65535, 32).astype(np.uint16), (32, 1))
+  Image.fromarray(ramp).save(tmp_path / "deep.png")
+  images, _ = data.read_images(str(tmp_path / "deep.png"), 32, "none")
+  row = images[0, 0, :, 0]
+  assert row[0] == pytest.approx(-1, abs=0.02)
+  assert row[-1] == pytest.approx(1, abs=0.02)
+  assert np.all(np.diff(row) > 0)

@@ -74,3 +74,21 @@ def test_bin_evaluate_refuses_an_unknown_method(tiny_run, tmp_path):
   assert result.returncode == 2
   assert "error: methods=ours,magic" in result.stderr
   assert not (tmp_path / "bad").exists()
+
+
+def test_a_mask_does_not_depend_on_the_other_masks_evaluated():
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import masks  # pylint: disable=g-import-not-at-top
+  images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(
+      np.float32)
+  alone = evaluate.evaluate(images, ["random80"], ["biharmonic"], None, None,
+                            seed=5, progress=lambda _: None)[1]
+  after_others = evaluate.evaluate(images, ["center", "pattern", "random80"],
+                                   ["biharmonic"], None, None, seed=5,
+                                   progress=lambda _: None)[1]
+  np.testing.assert_array_equal(alone[0].masks, after_others[2].masks)
+  # bin/inpaint draws the same masks for the same seed.
+  np.testing.assert_array_equal(alone[0].masks,
+                                masks.make_masks("random80", 3, 32, seed=5))
+  assert not np.array_equal(alone[0].masks,
+                            masks.make_masks("random80", 3, 32, seed=6))

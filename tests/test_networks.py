@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_inpaint import config, networks
+from tf_inpaint import config, models
 
 
 @pytest.mark.parametrize("image_size", [32, 64, 128])
 def test_shapes_and_output_range_for_each_size(image_size):
   cfg = config.ModelConfig(image_size=image_size, base_filters=4)
-  generator, discriminator = networks.build_networks(cfg)
+  generator, discriminator = models.build(cfg)
   z = tf.random.uniform((3, cfg.z_dim), -1, 1, seed=1)
   images = generator(z, training=False)
   assert images.shape == (3, image_size, image_size, 3)
@@ -18,7 +18,7 @@ def test_shapes_and_output_range_for_each_size(image_size):
 
 def test_default_generator_is_the_papers():
   """z in R^100 -> 4x4x512 -> 8x8x256 -> 16x16x128 -> 32x32x64 -> 64x64x3."""
-  generator, discriminator = networks.build_networks(config.ModelConfig())
+  generator, discriminator = models.build(config.ModelConfig())
   assert generator.project.kernel.shape == (100, 4 * 4 * 512)
   assert [conv.filters for conv in generator.upsample] == [256, 128, 64]
   assert generator.to_image.filters == 3
@@ -36,22 +36,22 @@ def test_same_seed_builds_identical_weights():
   import keras  # pylint: disable=g-import-not-at-top
   cfg = config.ModelConfig(image_size=32, base_filters=4)
   keras.utils.set_random_seed(7)
-  first, _ = networks.build_networks(cfg)
+  first, _ = models.build(cfg)
   keras.utils.set_random_seed(7)
-  second, _ = networks.build_networks(cfg)
+  second, _ = models.build(cfg)
   for a, b in zip(first.weights, second.weights):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_every_weight_round_trips_through_a_network_only_checkpoint(tmp_path):
   cfg = config.ModelConfig(image_size=32, base_filters=4)
-  generator, discriminator = networks.build_networks(cfg)
+  generator, discriminator = models.build(cfg)
   for weight in generator.weights + discriminator.weights:
     weight.assign(tf.random.normal(weight.shape))
   path = tf.train.Checkpoint(generator=generator,
                              discriminator=discriminator).save(
                                  str(tmp_path / "ckpt"))
-  restored_g, restored_d = networks.build_networks(cfg)
+  restored_g, restored_d = models.build(cfg)
   tf.train.Checkpoint(generator=restored_g, discriminator=restored_d).restore(
       path).assert_consumed()
   originals = generator.weights + discriminator.weights
@@ -63,34 +63,10 @@ def test_every_weight_round_trips_through_a_network_only_checkpoint(tmp_path):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def test_exported_float16_weights_restore_as_float32(tmp_path):
-  cfg = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
-  generator, discriminator = networks.build_networks(cfg)
-  config.save_run_config(str(tmp_path), cfg, None)
-  networks.export_weights(generator, discriminator,
-                          str(tmp_path / networks.WEIGHTS_FILENAME))
-  _, _, restored_g, restored_d = networks.load_networks(str(tmp_path))
-  for a, b in zip(generator.weights + discriminator.weights,
-                  restored_g.weights + restored_d.weights):
-    assert b.dtype == "float32"
-    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-6)
-
-
-def test_exported_weights_of_another_shape_are_refused(tmp_path):
-  from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
-  small = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
-  networks.export_weights(*networks.build_networks(small),
-                          str(tmp_path / networks.WEIGHTS_FILENAME))
-  config.save_run_config(str(tmp_path), config.ModelConfig(
-      image_size=32, base_filters=8, z_dim=8), None)
-  with pytest.raises(InputError, match="weights.npz does not match config"):
-    networks.load_networks(str(tmp_path))
-
-
 def test_frozen_copy_matches_values_and_input_gradients():
   cfg = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
-  generator, discriminator = networks.build_networks(cfg)
-  frozen_g, frozen_d = networks.frozen_copy(generator, discriminator)
+  generator, discriminator = models.build(cfg)
+  frozen_g, frozen_d = models.frozen_copy(generator, discriminator)
   z = tf.random.uniform((3, 8), -1, 1, seed=4)
 
   def value_and_z_gradient(g, d):

@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from conftest import snapshot
+
 from tf_inpaint import outputs
 from tf_inpaint.errors import InputError
 
@@ -14,12 +16,6 @@ def _write_results(outdir, content, overwrite=False, command="inpaint"):
     os.makedirs(os.path.join(staging, "sub"))
     with open(os.path.join(staging, "sub", "nested.txt"), "w") as f:
       f.write(content)
-
-
-def _snapshot(folder):
-  return {os.path.relpath(os.path.join(root, name), folder):
-          open(os.path.join(root, name), "rb").read()
-          for root, _, names in os.walk(folder) for name in names}
 
 
 def test_overwrite_replaces_our_own_earlier_results(tmp_path):
@@ -34,21 +30,21 @@ def test_overwrite_refuses_a_directory_holding_files_we_did_not_write(
     tmp_path):
   _write_results(tmp_path / "out", "first")
   (tmp_path / "out" / "notes.txt").write_text("the user's own notes")
-  before = _snapshot(tmp_path / "out")
+  before = snapshot(tmp_path / "out")
   with pytest.raises(InputError, match=r"holds files tf_inpaint did not "
                      r"write \(notes.txt\)"):
     _write_results(tmp_path / "out", "second", overwrite=True)
-  assert _snapshot(tmp_path / "out") == before
+  assert snapshot(tmp_path / "out") == before
   assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
 def test_a_failure_keeps_the_earlier_results(tmp_path):
   _write_results(tmp_path / "out", "first")
-  before = _snapshot(tmp_path / "out")
+  before = snapshot(tmp_path / "out")
   with pytest.raises(RuntimeError):
     with outputs.staged_directory(str(tmp_path / "out"), True, "inpaint"):
       raise RuntimeError("crash halfway")
-  assert _snapshot(tmp_path / "out") == before
+  assert snapshot(tmp_path / "out") == before
   assert sorted(os.listdir(tmp_path)) == ["out"]
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_inpaint import config, train
+from tf_inpaint import config, networks, train
 from tf_inpaint.errors import InputError
 
 TINY = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
@@ -27,8 +27,8 @@ def _event_tags(log_dir):
 
 
 def _weights(run_dir, model_config=TINY):
-  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
-  generator, discriminator = networks.build_networks(model_config)
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  generator, discriminator = models.build(model_config)
   checkpoint = tf.train.Checkpoint(generator=generator,
                                    discriminator=discriminator)
   checkpoint.restore(tf.train.latest_checkpoint(
@@ -188,45 +188,53 @@ def test_checkpoints_that_cannot_be_read_are_refused_not_restarted(
 
 def _generator_at(run_dir, step, name):
   """G's weights (`name` = generator or ema_generator) as saved in ckpt-`step`."""
-  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
-  generator = networks.build_generator(TINY)
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  generator = models.build_generator(TINY)
   path = os.path.join(config.checkpoint_dir(run_dir), f"ckpt-{step}")
   tf.train.Checkpoint(**{name: generator}).restore(path).expect_partial(
   ).assert_existing_objects_matched()
-  return [w.numpy() for w in generator.weights]
+  return ([w.numpy() for w in generator.trainable_weights],
+          [w.numpy() for w in generator.non_trainable_weights])
 
 
 def test_the_ema_generator_is_the_moving_average_of_g(image_folder,
                                                        tmp_path):
-  decay = 0.5
   run_dir = str(tmp_path / "run")
   train.Trainer(TINY, _train_config(image_folder, steps=3, checkpoint_every=1,
-                                    ema_decay=decay),
+                                    ema_decay=0.2),
                 run_dir, str(tmp_path / "logs")).train()
-  g = [_generator_at(run_dir, s, "generator") for s in (1, 2, 3)]
-  ema = [_generator_at(run_dir, s, "ema_generator") for s in (1, 3)]
+  g = [_generator_at(run_dir, s, "generator")[0] for s in (1, 2, 3)]
+  ema = [_generator_at(run_dir, s, "ema_generator")[0] for s in (1, 3)]
+  # The update at step t (0-based) uses d_t = min(0.2, (1 + t) / (10 + t)):
+  # 0.1818 at t = 1, then 0.2 at t = 2.
+  d1, d2 = min(0.2, 2 / 11), min(0.2, 3 / 12)
   for i, ema_weight in enumerate(ema[1]):
-    # Two updates ema <- d ema + (1 - d) G, from step 1 to step 3.
-    expected = decay**2 * ema[0][i] + (1 - decay) * (
-        decay * g[1][i] + g[2][i])
+    # ema_3 = d2 (d1 ema_1 + (1 - d1) g_2) + (1 - d2) g_3
+    expected = d2 * (d1 * ema[0][i] + (1 - d1) * g[1][i]) + (1 - d2) * g[2][i]
     np.testing.assert_allclose(ema_weight, expected, rtol=1e-5, atol=1e-7)
   assert not all(np.allclose(a, b) for a, b in zip(ema[1], g[2]))
+  # BN statistics are copied, not averaged.
+  for a, b in zip(_generator_at(run_dir, 3, "ema_generator")[1],
+                  _generator_at(run_dir, 3, "generator")[1]):
+    np.testing.assert_array_equal(a, b)
 
 
 def test_inpainting_and_export_use_the_ema_generator(image_folder, tmp_path):
-  from tf_inpaint import networks  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
   run_dir = str(tmp_path / "run")
   train.Trainer(TINY, _train_config(image_folder, steps=3, ema_decay=0.5),
                 run_dir, str(tmp_path / "logs")).train()
-  z = tf.random.stateless_uniform([4, TINY.z_dim], [1, 2], -1, 1)
-  average = networks.load_networks(run_dir)[2](z).numpy()
-  last = networks.load_networks(run_dir, ema=False)[2](z).numpy()
-  # An untrained DCGAN's outputs are tiny (N(0, 0.02) weights): compare scales.
-  scale = np.abs(average).max()
-  assert np.abs(average - last).max() > 0.1 * scale
-  networks.export_model(run_dir, str(tmp_path / "bundle"))
-  exported = networks.load_networks(str(tmp_path / "bundle"))[2](z).numpy()
-  np.testing.assert_allclose(exported, average, atol=1e-2 * scale)  # float16
+  average = _generator_at(run_dir, 3, "ema_generator")[0]
+  last = _generator_at(run_dir, 3, "generator")[0]
+  assert not all(np.array_equal(a, b) for a, b in zip(average, last))
+  for ema, expected in ((True, average), (False, last)):
+    loaded = models.load(run_dir, ema=ema)[2].trainable_weights
+    for weight, value in zip(loaded, expected):
+      np.testing.assert_array_equal(weight.numpy(), value)
+  models.export(run_dir, str(tmp_path / "bundle"))
+  exported = models.load(str(tmp_path / "bundle"))[2].trainable_weights
+  for weight, value in zip(exported, average):
+    np.testing.assert_allclose(weight.numpy(), value, rtol=1e-3, atol=1e-6)
 
 
 def _sample_grids(log_dir, tag):
@@ -236,16 +244,16 @@ def _sample_grids(log_dir, tag):
 
 
 def test_a_warm_start_begins_with_the_source_weights(image_folder, tmp_path):
-  from tf_inpaint import networks, summaries  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import models, summaries  # pylint: disable=g-import-not-at-top
   source = str(tmp_path / "source")
   train.Trainer(TINY, _train_config(image_folder, steps=2, ema_decay=0.5),
                 source, str(tmp_path / "l1")).train()
   train.Trainer(TINY, _train_config(image_folder, steps=1, seed=7,
                                     init_from=source),
                 str(tmp_path / "warm"), str(tmp_path / "l2")).train()
-  fixed_z = train.DcganObjective(TINY, seed=7).fixed_z
+  fixed_z = networks.DcganObjective(TINY, seed=7).fixed_z
   for tag, ema in (("samples", False), ("samples_ema", True)):
-    generator = networks.load_networks(source, ema=ema)[2]
+    generator = models.load(source, ema=ema)[2]
     expected = tf.io.encode_png(summaries.image_grid(generator(fixed_z))[0])
     assert _sample_grids(str(tmp_path / "l2"), tag)[0] == expected.numpy()
 
@@ -276,3 +284,38 @@ def test_a_run_from_before_ema_resumes_without_it(image_folder, tmp_path):
                                               ema_decay=0.0),
                           run_dir, str(tmp_path / "logs")).train()
   assert metrics["step"] == 2
+
+
+def test_config_json_records_the_resolved_crop_and_augmentation(image_folder,
+                                                                tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=1), run_dir,
+                str(tmp_path / "logs")).train()
+  saved = config.load_run_config(run_dir)[1]
+  assert (saved.crop, saved.augment) == ("square", "flip")  # a folder's
+  path = os.path.join(run_dir, "config.json")
+  with open(path) as f:
+    payload = json.load(f)
+  payload["train"].update(crop="auto", augment="auto")  # as before
+  with open(path, "w") as f:
+    json.dump(payload, f)
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=2), run_dir,
+                          str(tmp_path / "logs")).train()
+  assert metrics["step"] == 2
+  assert config.load_run_config(run_dir)[1].crop == "square"
+
+
+@pytest.mark.slow
+def test_resume_is_exact_with_undecodable_files_among_the_images(
+    image_folder, tmp_path):
+  from test_data import _damage  # pylint: disable=g-import-not-at-top
+  _damage(image_folder)
+  straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+  train.Trainer(TINY, _train_config(image_folder, steps=4), straight,
+                str(tmp_path / "l1")).train()
+  train.Trainer(TINY, _train_config(image_folder, steps=2), resumed,
+                str(tmp_path / "l2")).train()
+  train.Trainer(TINY, _train_config(image_folder, steps=4), resumed,
+                str(tmp_path / "l2")).train()
+  for a, b in zip(_weights(straight), _weights(resumed)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

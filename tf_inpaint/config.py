@@ -16,10 +16,6 @@ AUGMENTATIONS = ("auto", "none", "flip", "digits")
 CROPS = ("auto", "none", "square", "celeba")
 CONFIG_FILENAME = "config.json"
 CHECKPOINT_SUBDIR = "checkpoints"
-ARCHITECTURES = ("dcgan", "context_encoder")
-# A context encoder is trained on one family of masks; these are the
-# evaluation masks each family covers (`random` samples one per batch).
-MASK_FAMILIES = {"center": ("center",), "random": ("random80", "pattern")}
 
 
 def _require(condition: bool, message: str) -> None:
@@ -55,10 +51,12 @@ class ModelConfig:
     base_filters: channels of G's last hidden layer and of D's first layer;
       doubled at every halving of resolution (64 gives 4x4x512 at 64x64).
     channels: image channels.
-    architecture: `dcgan` (G maps z to an image) or `context_encoder`
-      (Pathak et al.: G maps an image with holes to a completed one).
-    mask_family: the masks a context encoder is trained on, a key of
-      MASK_FAMILIES; None for a DCGAN, which serves every mask.
+    architecture: what to train, a row of `models.ARCHITECTURES`: `dcgan`
+      (the paper's; G maps z to an image) or `context_encoder` (Pathak et
+      al.'s baseline; G maps an image with holes to a completed one).
+    mask_family: the masks a context encoder learns to fill: `center`, or
+      `random` (random80 or pattern per batch); none for a DCGAN, which
+      serves every mask.
   """
   image_size: int = 64
   z_dim: int = 100
@@ -74,15 +72,6 @@ class ModelConfig:
     _require_positive(self, "z_dim", "base_filters")
     _require(self.channels in (1, 3),
              f"channels={self.channels}: expected 1 or 3")
-    _require_choice(self, "architecture", ARCHITECTURES)
-    if self.architecture == "context_encoder":
-      _require(self.mask_family in MASK_FAMILIES,
-               f"mask={self.mask_family}: a context encoder needs a mask "
-               f"family, one of {', '.join(MASK_FAMILIES)}")
-    else:
-      _require(self.mask_family is None,
-               f"mask={self.mask_family}: only a context encoder is trained "
-               "on one mask family")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,14 +110,16 @@ class TrainConfig:
   split: str = "train"
   first_image: int = 1
   num_images: int = 0
-  crop: str = "auto"
-  augment: str = "auto"
+  crop: str = dataclasses.field(default="auto", metadata={"choices": CROPS})
+  augment: str = dataclasses.field(default="auto",
+                                   metadata={"choices": AUGMENTATIONS})
   batch_size: int = 64
   steps: int = 10000
   learning_rate: float = 2e-4
   beta1: float = 0.5
   seed: int = 0
-  strategy: str = "default"
+  strategy: str = dataclasses.field(default="default",
+                                    metadata={"choices": STRATEGIES})
   checkpoint_every: int = 500
   summary_every: int = 50
   image_every: int = 500
@@ -235,7 +226,8 @@ class InpaintConfig:
       fraction of a window around each known pixel) or `binary` (the mask).
     window_size: side of the importance window; 7 as in the paper.
     blend: `poisson` (eq. 6, closed form) or `overlay` (eq. 5).
-    seed: seed of the initial z's.
+    seed: seed of the initial z's (and, in bin/inpaint and bin/evaluate, of
+      the masks).
     image_every: iterations between TensorBoard image panels.
   """
   lam: float = 0.003
@@ -244,9 +236,11 @@ class InpaintConfig:
   beta1: float = 0.9
   restarts: int = 1
   batch_size: int = 64
-  weighting: str = "importance"
+  weighting: str = dataclasses.field(default="importance",
+                                     metadata={"choices": WEIGHTINGS})
   window_size: int = 7
-  blend: str = "poisson"
+  blend: str = dataclasses.field(default="poisson",
+                                 metadata={"choices": BLENDS})
   seed: int = 0
   image_every: int = 100
 

@@ -13,13 +13,15 @@ import tensorflow as tf
 from keras import layers
 
 from tf_inpaint import blend
-from tf_inpaint import config as config_lib
+from tf_inpaint import layers as blocks
 from tf_inpaint import losses
 from tf_inpaint import masks as masks_lib
-from tf_inpaint import networks
 from tf_inpaint.config import ModelConfig
 from tf_inpaint.errors import InputError
 
+# A context encoder is trained on one family of masks; these are the
+# evaluation masks each family covers (`random` samples one per batch).
+MASK_FAMILIES = {"center": ("center",), "random": ("random80", "pattern")}
 RECONSTRUCTION_WEIGHT = 0.999
 ADVERSARIAL_WEIGHT = 0.001
 OVERLAP_WEIGHT = 10.0
@@ -40,7 +42,7 @@ class ChannelwiseDense(layers.Layer):
     positions = height * width
     self.kernel = self.add_weight(
         shape=(channels, positions, positions), name="kernel",
-        initializer=networks.kernel_init())
+        initializer=blocks.kernel_init())
     self.bias = self.add_weight(shape=(positions, channels), name="bias",
                                 initializer="zeros")
 
@@ -61,23 +63,24 @@ class ContextEncoder(keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    steps = networks.num_resolution_steps(config)
+    steps = blocks.num_resolution_steps(config)
     bottleneck_channels = config.base_filters * 2**(steps - 1)
     self.fill = self.add_weight(shape=(config.channels,), name="fill",
                                 initializer="zeros", trainable=False)
-    networks.add_downsampling(self, config)
-    self.channelwise = ChannelwiseDense()
+    blocks.add_downsampling(self, config)
+    self.channelwise = ChannelwiseDense(name="channelwise")
     # Pathak: a stride-1 convolution after the channel-wise layer lets the
     # channels exchange information.
     self.mix_channels = layers.Conv2D(bottleneck_channels, 1,
-                                      kernel_initializer=networks.kernel_init())
-    networks.add_upsampling(self, config, bottleneck_channels)
+                                      kernel_initializer=blocks.kernel_init(),
+                                      name="mix_channels")
+    blocks.add_upsampling(self, config, bottleneck_channels)
 
   def call(self, images, masks, training=False):
     x = masks * images + (1.0 - masks) * self.fill
-    x = networks.downsample_image(self, x, training)
+    x = blocks.downsample_image(self, x, training)
     x = tf.nn.relu(self.mix_channels(self.channelwise(x)))
-    return networks.upsample_to_image(self, x, training)
+    return blocks.upsample_to_image(self, x, training)
 
 
 def overlap_band(masks, overlap: int):
@@ -199,7 +202,7 @@ def for_mask(models, mask: str, image_size: int):
     InputError: if none does, or its image size is not the images'.
   """
   for model in models:
-    if mask in config_lib.MASK_FAMILIES[model.config.mask_family]:
+    if mask in MASK_FAMILIES[model.config.mask_family]:
       if model.config.image_size != image_size:
         raise InputError(
             f"context_encoder: trained on {model.config.image_size}x"
@@ -207,12 +210,12 @@ def for_mask(models, mask: str, image_size: int):
             f"{image_size}")
       return model
   trained = ", ".join(f"{m.config.mask_family!r} "
-                      f"({', '.join(config_lib.MASK_FAMILIES[m.config.mask_family])})"
+                      f"({', '.join(MASK_FAMILIES[m.config.mask_family])})"
                       for m in models) or "none given"
   raise InputError(
       f"mask={mask}: no context encoder was trained on a mask family that "
       f"covers it (trained on: {trained}); drop the mask or train one with "
-      "bin/train --model=context_encoder --mask=FAMILY")
+      "bin/train --architecture=context_encoder --mask_family=FAMILY")
 
 
 def complete(model: ContextEncoder, corrupted: np.ndarray, masks: np.ndarray,

@@ -87,8 +87,38 @@ def _decode_path(path):
   return _decode_bytes(tf.io.read_file(path))
 
 
-def list_image_files(folder: str) -> list[str]:
-  """Sorted image files under `folder`; unreadable ones skipped, with a warning."""
+# What tf.io.decode_image reads; PIL opens more (TIFF, WebP, ...).
+_DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "BMP")
+
+
+def _unreadable_reason(path: str) -> str | None:
+  """Why an image file cannot be decoded in full, or None if it can."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  try:
+    with Image.open(path) as image:
+      if image.format not in _DECODABLE_FORMATS:
+        return (f"a {image.format} file; expected one of "
+                f"{', '.join(_DECODABLE_FORMATS)}")
+      image.load()
+  except Exception as e:  # PIL raises many types for a bad file.
+    return str(e) or type(e).__name__
+  return None
+
+
+def list_image_files(folder: str, first_image: int = 1,
+                     num_images: int = 0) -> list[str]:
+  """The selected image files under `folder`, sorted, each decoded once.
+
+  Files are numbered in sorted order (1-based `first_image`, `num_images`
+  from there, 0 = all) before any is checked, so a damaged file does not
+  shift the selection. A file that cannot be decoded in full is skipped with
+  a warning naming it, before any training or inpainting starts: the images
+  later stages see never change, which keeps resumed runs exact.
+
+  Raises:
+    InputError: if the folder holds no image file, the selection is empty,
+      or none of the selected files can be decoded.
+  """
   if not os.path.isdir(folder):
     raise InputError(f"folder:{folder}: no such directory")
   paths = sorted(
@@ -98,23 +128,31 @@ def list_image_files(folder: str) -> list[str]:
   if not paths:
     raise InputError(f"folder:{folder}: no image files "
                      f"({', '.join(IMAGE_EXTENSIONS)}) found")
-  from PIL import Image  # pylint: disable=g-import-not-at-top
-  readable = []
-  for path in paths:
-    try:
-      with Image.open(path) as image:
-        image.verify()
+  selected = paths[first_image - 1:]
+  selected = selected[:num_images] if num_images else selected
+  if not selected:
+    raise InputError(f"first_image={first_image}: folder:{folder} has only "
+                     f"{len(paths)} images")
+  readable, skipped = [], []
+  for path in selected:
+    reason = _unreadable_reason(path)
+    if reason:
+      logging.warning("Skipping unreadable image %s (%s)", path, reason)
+      skipped.append(f"{os.path.relpath(path, folder)} ({reason})")
+    else:
       readable.append(path)
-    except Exception as e:  # PIL raises many types for a bad file.
-      logging.warning("Skipping unreadable image %s (%s)", path, e)
   if not readable:
-    raise InputError(f"folder:{folder}: none of the {len(paths)} image files "
-                     "could be read")
+    raise InputError(f"folder:{folder}: none of the {len(selected)} image "
+                     f"files can be decoded: {'; '.join(skipped[:3])}")
+  if skipped:
+    logging.warning("Skipped %d of %d images in %s", len(skipped),
+                    len(selected), folder)
   return readable
 
 
-def _open_folder(spec: str, folder: str) -> ImageSource:
-  paths = list_image_files(folder)
+def _open_folder(spec: str, folder: str, first_image: int,
+                 num_images: int) -> ImageSource:
+  paths = list_image_files(folder, first_image, num_images)
   return ImageSource(spec, tf.data.Dataset.from_tensor_slices(paths),
                      _decode_path, len(paths), _FOLDER_DEFAULTS.crop,
                      _FOLDER_DEFAULTS.augment)
@@ -165,14 +203,14 @@ def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
 def open_source(spec: str, data_dir: str | None = None, split: str = "train",
                 first_image: int = 1, num_images: int = 0) -> ImageSource:
   """Opens a dataset spec, selecting `num_images` from the 1-based `first_image`."""
-  if spec.startswith("folder:"):
-    source = _open_folder(spec, os.path.expanduser(spec[len("folder:"):]))
-  elif spec.startswith("mat:"):
+  check_selection(first_image, num_images)
+  if spec.startswith("folder:") or (
+      spec not in TFDS_DATASETS and os.path.isdir(os.path.expanduser(spec))):
+    return _open_folder(spec, local_path(spec), first_image, num_images)
+  if spec.startswith("mat:"):
     source = _open_mat(spec, os.path.expanduser(spec[len("mat:"):]))
   elif spec in TFDS_DATASETS:
     source = _open_tfds(spec, split, data_dir and os.path.expanduser(data_dir))
-  elif os.path.isdir(os.path.expanduser(spec)):
-    source = _open_folder(spec, os.path.expanduser(spec))
   else:
     raise InputError(f"dataset={spec!r}: expected one of "
                      f"{', '.join(TFDS_DATASETS)}, folder:PATH or mat:PATH")
@@ -244,6 +282,12 @@ def resolve(source: ImageSource, crop: str, augment: str) -> tuple[str, str]:
           source.augment if augment == "auto" else augment)
 
 
+def resolve_auto(source: ImageSource, train_config):
+  """The TrainConfig with its `auto` crop and augmentation made explicit."""
+  crop, augment = resolve(source, train_config.crop, train_config.augment)
+  return dataclasses.replace(train_config, crop=crop, augment=augment)
+
+
 def images(source: ImageSource, image_size: int, crop: str = "auto"):
   """The source's images in order, unbatched, float32 in [-1, 1]; no augmentation."""
   crop, _ = resolve(source, crop, "none")
@@ -288,8 +332,19 @@ def training_batches(source: ImageSource, image_size: int, batch_size: int,
       tf.data.AUTOTUNE)
 
 
+def _to_rgb_uint8(image) -> np.ndarray:
+  """A PIL image as uint8 HxWx3; 16-bit and float pixels scaled by their range."""
+  if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+    pixels = np.asarray(image, np.float64)
+    top = 65535.0 if image.mode.startswith("I;16") or pixels.max() > 255 else (
+        1.0 if image.mode == "F" and pixels.max() <= 1.0 else 255.0)
+    grey = np.clip(np.round(pixels / top * 255.0), 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+  return np.asarray(image.convert("RGB"))
+
+
 def _read_image_file(path: str) -> np.ndarray:
-  """uint8 HxWx3 from an image file; greyscale or RGBA converted, with a warning."""
+  """uint8 HxWx3 from an image file; other modes converted, with a warning."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   if not os.path.isfile(path):
     raise InputError(f"images={path}: no such file")
@@ -297,9 +352,17 @@ def _read_image_file(path: str) -> np.ndarray:
     with Image.open(path) as image:
       if image.mode != "RGB":
         logging.warning("%s: converting %s to RGB", path, image.mode)
-      return np.asarray(image.convert("RGB"))
-  except (OSError, ValueError) as e:
+      return _to_rgb_uint8(image)
+  except (OSError, ValueError, Image.DecompressionBombError) as e:
     raise InputError(f"images={path}: not a readable image ({e})") from e
+
+
+def check_selection(first_image: int, num_images: int) -> None:
+  """One rule for every command: 1-based `first_image`, `num_images` >= 0."""
+  if first_image < 1:
+    raise InputError(f"first_image={first_image}: expected >= 1 (1-based)")
+  if num_images < 0:
+    raise InputError(f"num_images={num_images}: expected >= 0 (0 = all)")
 
 
 def local_path(spec: str) -> str | None:
@@ -344,13 +407,15 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
     InputError: for a missing or unreadable file, one smaller than
       `min_side` pixels, or two files whose names would collide.
   """
+  check_selection(first_image, num_images)
   path = local_path(spec) if not spec.startswith("mat:") else None
   if path and (os.path.isfile(path) or os.path.isdir(path)):
-    paths = [path] if os.path.isfile(path) else list_image_files(path)
-    paths = paths[first_image - 1:]
-    paths = paths[:num_images] if num_images else paths
-    if not paths:
-      raise InputError(f"first_image={first_image}: {spec} has fewer images")
+    if os.path.isfile(path):
+      paths = [path]
+      if first_image != 1:
+        raise InputError(f"first_image={first_image}: {spec} is one image")
+    else:
+      paths = list_image_files(path, first_image, num_images)
     names = output_names(paths, path if os.path.isdir(path)
                          else os.path.dirname(path))
     arrays = []

@@ -85,8 +85,8 @@ def evaluate(images, mask_names, methods, generator, discriminator,
   encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
               for mask in mask_names if "context_encoder" in methods}
   rows, evaluations = [], []
-  for mask_index, mask_name in enumerate(mask_names):
-    mask = masks_lib.make_masks(mask_name, len(images), size, seed + mask_index,
+  for mask_name in mask_names:
+    mask = masks_lib.make_masks(mask_name, len(images), size, seed,
                                 missing_fraction)
     corrupted = (images * mask).astype(np.float32)
     evaluation = MaskEvaluation(mask_name, mask, corrupted, {})

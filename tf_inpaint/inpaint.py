@@ -18,7 +18,7 @@ from absl import logging
 
 from tf_inpaint import blend as blend_lib
 from tf_inpaint import losses
-from tf_inpaint import networks
+from tf_inpaint import models
 from tf_inpaint import summaries
 from tf_inpaint.config import InpaintConfig
 
@@ -59,7 +59,7 @@ class Inpainter:
                config: InpaintConfig = InpaintConfig(),
                progress: bool = False):
     # Private frozen copies: faster, and the caller's networks stay untouched.
-    self.generator, self.discriminator = networks.frozen_copy(generator,
+    self.generator, self.discriminator = models.frozen_copy(generator,
                                                               discriminator)
     self.config = config
     self.progress = progress

@@ -4,6 +4,7 @@ Every mask is drawn from a `numpy.random.Generator`, so one seed gives the
 same masks every time. Sizes are given at 64x64 and scale with the image.
 """
 import os
+import zlib
 
 import numpy as np
 from scipy import ndimage
@@ -133,12 +134,16 @@ def make_masks(name: str, count: int, size: int, seed: int = 0,
                mask_file: str | None = None) -> np.ndarray:
   """Makes `count` masks of one kind; same arguments, same masks.
 
+  The random stream is keyed by the seed and the mask's name, so a mask does
+  not depend on which other masks are drawn beside it (bin/evaluate's
+  `--masks` order) and `bin/inpaint` draws the same masks as `bin/evaluate`.
+
   Returns:
     float32 (count, size, size, 1), 1 = known pixel, 0 = missing.
   """
   if name not in MASK_NAMES:
     raise InputError(f"mask={name!r}: expected one of {', '.join(MASK_NAMES)}")
-  rng = np.random.default_rng(seed)
+  rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
   if name == "random80":
     masks = _random_pixels(count, size, rng, missing_fraction)
   elif name == "file":

@@ -19,14 +19,12 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_inpaint import checkpoints
 from tf_inpaint import config as config_lib
-from tf_inpaint import context_encoder
 from tf_inpaint import data
 from tf_inpaint import losses
-from tf_inpaint import networks
+from tf_inpaint import models
 from tf_inpaint import summaries
 from tf_inpaint.errors import InputError
 
-_FIXED_Z_BATCH = 64
 _CHECKPOINTS_KEPT = 3
 
 
@@ -46,7 +44,7 @@ def check_warm_start_source(source: str,
                             model_config: config_lib.ModelConfig) -> None:
   """Refuses an `init_from` whose networks differ from the run's."""
   source_config, _ = config_lib.load_run_config(
-      networks.resolve_model(source))
+      models.resolve(source))
   differences = config_lib.config_differences(source_config, model_config)
   if differences:
     raise InputError(f"init_from={source}: a different model "
@@ -61,8 +59,12 @@ def default_log_dir(run_dir: str) -> str:
 
 
 def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
-                    train_config: config_lib.TrainConfig) -> bool:
+                    train_config: config_lib.TrainConfig,
+                    source: data.ImageSource) -> bool:
   """Creates a run directory or checks that it holds this same run.
+
+  A config.json written before `auto` crops and augmentations were resolved
+  is compared as it resolves against `source` today.
 
   Returns:
     True if the directory was created now (so a failure may remove it).
@@ -76,7 +78,7 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
     differences = config_lib.config_differences(saved_model, model_config)
     if saved_train is not None:
       differences += config_lib.config_differences(
-          saved_train, train_config,
+          data.resolve_auto(source, saved_train), train_config,
           ignore=config_lib.TrainConfig.RESUMABLE_FIELDS)
     if differences:
       raise InputError(f"run_dir={run_dir}: holds a run with a different "
@@ -94,45 +96,6 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
   return True
 
 
-class DcganObjective:
-  """The DCGAN's part of a training step: G(z) from uniform noise, scored by D.
-
-  An objective says how G makes fakes from a real batch, G's loss, and what
-  the progress panel shows; `context_encoder.ContextEncoderObjective` is the
-  other one. The Trainer owns everything else.
-  """
-
-  extra_metrics = ()
-
-  def __init__(self, config: config_lib.ModelConfig, seed: int):
-    self.z_dim = config.z_dim
-    self.fixed_z = tf.random.stateless_uniform(
-        [_FIXED_Z_BATCH, config.z_dim], [seed, 2], -1.0, 1.0)
-
-  def prepare(self, generator, batches, fresh: bool) -> None:
-    """Nothing to take from the data: the panel uses a fixed z batch."""
-    del generator, batches, fresh
-
-  def fake(self, generator, real, seed):
-    z = tf.random.stateless_uniform([tf.shape(real)[0], self.z_dim], seed,
-                                    -1.0, 1.0)
-    return generator(z, training=True), {}
-
-  def generator_loss(self, fake_logits, extras):
-    del extras
-    return losses.generator_loss(fake_logits)
-
-  def samples(self, generator):
-    return generator(self.fixed_z, training=False)
-
-
-def make_objective(model_config: config_lib.ModelConfig, seed: int):
-  """The training objective of the model's architecture."""
-  if model_config.architecture == "context_encoder":
-    return context_encoder.ContextEncoderObjective(model_config, seed)
-  return DcganObjective(model_config, seed)
-
-
 class Trainer:
   """Trains a generator/discriminator pair into a run directory.
 
@@ -144,13 +107,15 @@ class Trainer:
                train_config: config_lib.TrainConfig, run_dir: str,
                log_dir: str | None = None):
     self.model_config = model_config
-    self.train_config = train_config
     self.run_dir = run_dir
     self.log_dir = log_dir or default_log_dir(run_dir)
     self._stop_requested = False
+    models.architecture(model_config)  # refused here, before any work
     cfg = train_config
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
                                    cfg.first_image, cfg.num_images)
+    # config.json records what was used, not `auto`.
+    self.train_config = cfg = data.resolve_auto(self.source, train_config)
     data.check_batch_size(self.source, cfg.batch_size)
     if cfg.init_from:
       check_warm_start_source(cfg.init_from, model_config)
@@ -163,7 +128,7 @@ class Trainer:
     cfg = self.train_config
     keras.utils.set_random_seed(cfg.seed)
     with self.strategy.scope():
-      self.generator, self.discriminator = networks.build_networks(
+      self.generator, self.discriminator = models.build(
           self.model_config)
       self.g_optimizer = keras.optimizers.Adam(cfg.learning_rate,
                                                beta_1=cfg.beta1)
@@ -173,7 +138,7 @@ class Trainer:
       self.g_optimizer.build(self.generator.trainable_variables)
       self.d_optimizer.build(self.discriminator.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-      self.ema_generator = (networks.build_generator(self.model_config)
+      self.ema_generator = (models.build_generator(self.model_config)
                             if cfg.ema_decay else None)
     tracked = dict(generator=self.generator, discriminator=self.discriminator,
                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
@@ -185,7 +150,7 @@ class Trainer:
         self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
         max_to_keep=_CHECKPOINTS_KEPT)
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
-    self.objective = make_objective(self.model_config, cfg.seed)
+    self.objective = models.make_objective(self.model_config, cfg.seed)
 
   def _replica_step(self, real, step):
     cfg = self.train_config
@@ -237,27 +202,39 @@ class Trainer:
     self._stop_requested = True
 
   def _update_ema(self) -> None:
-    """ema <- d * ema + (1 - d) * G, for every weight (BN statistics too)."""
-    decay = self.train_config.ema_decay
-    for average, weight in zip(self.ema_generator.weights,
-                               self.generator.weights):
+    """ema <- d * ema + (1 - d) * G for trainable weights; the rest copied.
+
+    d ramps up as min(ema_decay, (1 + t) / (10 + t)) at step t, as in
+    tf.train.ExponentialMovingAverage, so the average follows G early on
+    instead of remembering the random initialisation for ~1/(1-d) steps.
+    Non-trainable weights (BN statistics, a context encoder's fill) are
+    averages or constants already, and are copied as StyleGAN copies buffers.
+    """
+    step = tf.cast(self.step, tf.float32)
+    decay = tf.minimum(self.train_config.ema_decay,
+                       (1.0 + step) / (10.0 + step))
+    for average, weight in zip(self.ema_generator.trainable_weights,
+                               self.generator.trainable_weights):
       average.assign(decay * average + (1.0 - decay) * weight)
+    for copy, weight in zip(self.ema_generator.non_trainable_weights,
+                            self.generator.non_trainable_weights):
+      copy.assign(weight)
 
   def _warm_start(self) -> None:
     """Copies G, D and the EMA G of `init_from` into this fresh run."""
     source = self.train_config.init_from
-    _, _, generator, discriminator = networks.load_networks(
+    _, _, generator, discriminator = models.load(
         source, flag="init_from", ema=False)
     copies = [(generator, self.generator), (discriminator, self.discriminator)]
     if self.ema_generator is not None:
-      copies.append((networks.load_networks(source, flag="init_from")[2],
+      copies.append((models.load(source, flag="init_from")[2],
                      self.ema_generator))
     if discriminator is None:
       logging.warning("init_from=%s holds no discriminator; D starts from "
                       "random weights", source)
     for origin, target in copies:
       if origin is not None:
-        networks.copy_weights(origin, target)
+        models.copy_weights(origin, target)
     logging.info("Warm start from %s (fresh optimizers)", source)
 
   def _write_samples(self, step: int) -> None:
@@ -271,7 +248,8 @@ class Trainer:
   def train(self) -> dict:
     """Runs until `steps`, or a signal; returns the last step's metrics."""
     cfg = self.train_config
-    created = prepare_run_dir(self.run_dir, self.model_config, cfg)
+    created = prepare_run_dir(self.run_dir, self.model_config, cfg,
+                              self.source)
     try:
       return self._train()
     except BaseException:
@@ -304,7 +282,7 @@ class Trainer:
         fresh=restored is None and not cfg.init_from)
     if restored is None and self.ema_generator is not None and not (
         cfg.init_from):
-      networks.copy_weights(self.generator, self.ema_generator)
+      models.copy_weights(self.generator, self.ema_generator)
     if start >= cfg.steps:
       logging.info("Run already at step %d >= steps=%d; nothing to do.", start,
                    cfg.steps)

@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from tf_inpaint.cli import config_flags  # pylint: disable=g-import-not-at-top
 from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
 
 
@@ -16,11 +17,13 @@ def _show_in_help(main) -> None:
   """Makes `--help` show the command's own flags and usage text.
 
   absl lists the key flags of the main module (named by sys.argv[0]); ours
-  are defined in the command's module, so they are registered for main too.
+  are defined in the command's module and, derived from the configs, in
+  `config_flags`, so they are registered for main too.
   """
   command = sys.modules[main.__module__]
-  for flag in flags.FLAGS.get_key_flags_for_module(command):
-    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  for module in (command, config_flags):
+    for flag in flags.FLAGS.get_key_flags_for_module(module):
+      flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
   sys.modules["__main__"].__doc__ = command.__doc__
 
 
@@ -32,6 +35,7 @@ def run_main(main) -> None:
     if len(argv) > 1:
       raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
+      config_flags.warn_deprecated()
       main()
     except InputError as e:
       print(f"error: {e}", file=sys.stderr)

@@ -1,8 +1,8 @@
-"""`bin/evaluate`: every method on the same images and masks, as a table.
+r"""`bin/evaluate`: every method on the same images and masks, as a table.
 
   bin/evaluate --model=runs/celeba64 \
       --images=folder:../shared/data/celeba/img_align_celeba_half \
-      --first=8001 --num_images=256 --masks=center,random80,pattern,left \
+      --first_image=8001 --num_images=256 --masks=center,random80,pattern,left \
       --methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic --outdir=eval/celeba
 
 Writes results.json, results.md (masks x methods, PSNR dB; then hole PSNR)
@@ -14,7 +14,7 @@ import os
 from absl import flags
 
 from tf_inpaint import config, errors, masks
-from tf_inpaint.cli import run_main
+from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
 _FIGURE_ROWS = 8
@@ -24,10 +24,11 @@ _BUNDLED_CONTEXT_ENCODERS = ("celeba64_ce_center", "celeba64_ce_random")
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
   from tf_inpaint import evaluate  # pylint: disable=g-import-not-at-top
-  cfg = config.InpaintConfig()
-  flags.DEFINE_string("model", None, "Run directory written by bin/train.")
+  flags.DEFINE_string("model", None, "Bundled model or run directory written "
+                      "by bin/train.")
   flags.DEFINE_string("images", None, "Image folder, file or dataset spec.")
-  flags.DEFINE_integer("first", 1, "1-based index of the first image.")
+  flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
+  config_flags.define_aliases({"first": "first_image"}, deprecated=True)
   flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
   flags.DEFINE_list("methods", list(evaluate.SELF_CONTAINED_METHODS),
@@ -42,13 +43,8 @@ def define_flags() -> None:
                       "the model's own training set (from config.json).")
   flags.DEFINE_string("outdir", "evaluation", "Output directory.")
   flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
-  flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
-  flags.DEFINE_float("lam", cfg.lam, "Perceptual loss weight for `ours`.")
-  flags.DEFINE_integer("iters", cfg.iterations, "Adam iterations on z.")
-  flags.DEFINE_float("lr", cfg.learning_rate, "Adam learning rate for z.")
-  flags.DEFINE_integer("restarts", cfg.restarts, "Random starts per image.")
-  flags.DEFINE_integer("batch_size", cfg.batch_size, "Images per batch.")
-  flags.DEFINE_enum("blend", cfg.blend, config.BLENDS, "Blending for ours.")
+  # `ours_*` methods set lam and weighting themselves; panels are not drawn.
+  config_flags.define_inpaint_flags(exclude=("image_every",))
   flags.mark_flags_as_required(["model", "images"])
 
 
@@ -70,28 +66,26 @@ def _nn_images(train_config, spec, image_size, crop):
 
 
 def main() -> None:
-  from tf_inpaint import data, evaluate, networks, outputs, summaries  # pylint: disable=g-import-not-at-top
-  inpaint_config = config.InpaintConfig(
-      lam=FLAGS.lam, iterations=FLAGS.iters, learning_rate=FLAGS.lr,
-      restarts=FLAGS.restarts, batch_size=FLAGS.batch_size, blend=FLAGS.blend,
-      seed=FLAGS.seed)
+  from tf_inpaint import data, evaluate, models, outputs, summaries  # pylint: disable=g-import-not-at-top
+  inpaint_config = config_flags.config_from_flags(
+      config.InpaintConfig, exclude=("image_every",))
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
-  inputs = [("model", networks.resolve_model(FLAGS.model))]
+  inputs = [("model", models.resolve(FLAGS.model))]
   inputs += [(flag, path) for flag, path in
              (("images", data.local_path(FLAGS.images)),
               ("nn_images", FLAGS.nn_images and
                data.local_path(FLAGS.nn_images))) if path]
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
   model_config, train_config, generator, discriminator = (
-      networks.load_networks(FLAGS.model, "dcgan"))
+      models.load(FLAGS.model, "dcgan"))
   context_encoders = []
   if "context_encoder" in FLAGS.methods:
     context_encoders = [
-        networks.load_networks(name, "context_encoder", "context_encoders")[2]
+        models.load(name, "context_encoder", "context_encoders")[2]
         for name in FLAGS.context_encoders]
   crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
-                               FLAGS.first, FLAGS.num_images,
+                               FLAGS.first_image, FLAGS.num_images,
                                min_side=model_config.image_size // 4)
   nn_images = (_nn_images(train_config, FLAGS.nn_images,
                           model_config.image_size, crop)
@@ -105,13 +99,13 @@ def main() -> None:
                                 inputs) as staging:
     outputs.save_json(os.path.join(staging, "results.json"), {
         "results": rows, "model": FLAGS.model, "images": FLAGS.images,
-        "first": FLAGS.first, "seed": FLAGS.seed,
+        "first_image": FLAGS.first_image, "seed": FLAGS.seed,
         "inpaint_config": dataclasses.asdict(inpaint_config),
         **({"context_encoders": FLAGS.context_encoders}
            if context_encoders else {})})
     with open(os.path.join(staging, "results.md"), "w") as f:
       f.write(f"PSNR (dB), whole image; {len(images)} images from "
-              f"{FLAGS.images} (first {FLAGS.first}), model {FLAGS.model}, "
+              f"{FLAGS.images} (first {FLAGS.first_image}), model {FLAGS.model}, "
               f"seed {FLAGS.seed}\n\n")
       f.write(evaluate.markdown_table(rows, "psnr"))
       f.write("\nPSNR (dB), missing pixels only\n\n")

@@ -2,9 +2,11 @@
 
   bin/export --run_dir=runs/celeba64 --outdir=tf_inpaint/pretrained/celeba64
 
-Writes config.json and weights.npz (float16, about half a checkpoint's size;
+Writes config.json and weights.npz (float16, keyed by weight path, e.g.
+generator/upsample_0/kernel; about half a checkpoint's size;
 loading restores float32). Any `--model` flag accepts the result. A context
-encoder is written without its discriminator, which inference does not use.
+encoder is written without its discriminator, which inference does not use; from
+a run trained with an EMA generator, G is the average (--ema_decay).
 """
 from absl import flags
 
@@ -21,10 +23,10 @@ def define_flags() -> None:
 
 
 def main() -> None:
-  from tf_inpaint import networks, outputs  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import models, outputs  # pylint: disable=g-import-not-at-top
   with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "export",
                                 [("run_dir", FLAGS.run_dir)]) as staging:
-    networks.export_model(FLAGS.run_dir, staging)
+    models.export(FLAGS.run_dir, staging)
   print(f"Exported {FLAGS.run_dir} to {FLAGS.outdir}")
 
 

@@ -10,13 +10,14 @@ _overlay.png and _blended.png; grid.png (original, corrupted, inpainted, one row
 per image); metrics.json when the originals are known (every mask but `file`);
 and TensorBoard panels to --logdir.
 """
+import dataclasses
 import os
 
 import numpy as np
 from absl import flags
 
 from tf_inpaint import config, errors, masks
-from tf_inpaint.cli import run_main
+from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
 _GRID_ROWS = 16
@@ -24,7 +25,6 @@ _GRID_ROWS = 16
 
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
-  cfg = config.InpaintConfig()
   flags.DEFINE_string("model", "celeba64", "Bundled model (celeba64, svhn32) "
                       "or a run directory written by bin/train.")
   flags.DEFINE_string("images", None, "Image file, folder, or dataset spec "
@@ -44,35 +44,22 @@ def define_flags() -> None:
   flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
   flags.DEFINE_string("logdir", None, "TensorBoard directory; default "
                       "tensorboard_logs/inpaint_<outdir name>.")
-  flags.DEFINE_float("lam", cfg.lam, "Perceptual loss weight (paper: 0.003).")
+  config_flags.define_inpaint_flags()
   flags.DEFINE_bool("no_perceptual", False, "Drop the perceptual loss (lam=0; "
                     "the paper's Fig. 2 ablation).")
-  flags.DEFINE_integer("iters", cfg.iterations, "Adam iterations on z.")
-  flags.DEFINE_float("lr", cfg.learning_rate, "Adam learning rate for z.")
-  flags.DEFINE_integer("restarts", cfg.restarts, "Random starts per image.")
-  flags.DEFINE_integer("batch_size", cfg.batch_size, "Images per batch.")
-  flags.DEFINE_enum("weighting", cfg.weighting, config.WEIGHTINGS,
-                    "Contextual loss weights.")
-  flags.DEFINE_integer("window", cfg.window_size, "Importance window side.")
-  flags.DEFINE_enum("blend", cfg.blend, config.BLENDS, "Final blending.")
-  flags.DEFINE_integer("seed", cfg.seed, "Seed of masks and initial z.")
-  flags.DEFINE_integer("image_every", cfg.image_every,
-                       "Iterations between TensorBoard image panels.")
 
 
 def _inpaint_config() -> config.InpaintConfig:
-  return config.InpaintConfig(
-      lam=0.0 if FLAGS.no_perceptual else FLAGS.lam, iterations=FLAGS.iters,
-      learning_rate=FLAGS.lr, restarts=FLAGS.restarts,
-      batch_size=FLAGS.batch_size, weighting=FLAGS.weighting,
-      window_size=FLAGS.window, blend=FLAGS.blend, seed=FLAGS.seed,
-      image_every=FLAGS.image_every)
+  inpaint_config = config_flags.config_from_flags(config.InpaintConfig)
+  if FLAGS.no_perceptual:
+    inpaint_config = dataclasses.replace(inpaint_config, lam=0.0)
+  return inpaint_config
 
 
-def _read_inputs(images_spec: str, networks) -> list[tuple[str, str]]:
+def _read_inputs(images_spec: str) -> list[tuple[str, str]]:
   """(flag, path) of everything this run reads, which --outdir must not touch."""
-  from tf_inpaint import data  # pylint: disable=g-import-not-at-top
-  inputs = [("model", networks.resolve_model(FLAGS.model))]
+  from tf_inpaint import data, models  # pylint: disable=g-import-not-at-top
+  inputs = [("model", models.resolve(FLAGS.model))]
   images_path = data.local_path(images_spec)
   if images_path:
     inputs.append(("images", images_path))
@@ -83,16 +70,16 @@ def _read_inputs(images_spec: str, networks) -> list[tuple[str, str]]:
 
 def main() -> None:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import data, inpaint, metrics, networks, outputs, summaries  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
   inpaint_config = _inpaint_config()
-  images_spec = FLAGS.images or networks.bundled_samples(FLAGS.model)
+  images_spec = FLAGS.images or models.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
                             "bundled models have sample images)")
-  inputs = _read_inputs(images_spec, networks)
+  inputs = _read_inputs(images_spec)
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
   model_config, train_config, generator, discriminator = (
-      networks.load_networks(FLAGS.model, "dcgan"))
+      models.load(FLAGS.model, "dcgan"))
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
       FLAGS.crop)
   images, names = data.read_images(
@@ -141,6 +128,8 @@ def main() -> None:
       per_image = metrics.image_metrics(images, result.blended, mask_array)
       outputs.save_json(os.path.join(staging, "metrics.json"), {
           "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
+          "seed": FLAGS.seed,
+          "inpaint_config": dataclasses.asdict(inpaint_config),
           "mean": {k: float(np.mean(v)) for k, v in per_image.items()},
           "per_image": [dict(name=name, **{k: float(v[i]) for k, v in
                                            per_image.items()})

@@ -1,0 +1,134 @@
+"""Building blocks shared by the DCGAN and the Context Encoder.
+
+Every layer is named after the attribute that holds it, so a weight's Keras
+path (`generator/upsample_0/kernel`) is the same in every instance of a model;
+exports and copies find weights by that path, never by position.
+"""
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from tf_inpaint import strided_conv
+from tf_inpaint.config import ModelConfig
+
+# DCGAN's initialisation and batch-norm constants.
+_KERNEL_INIT_STDDEV = 0.02
+_BN_MOMENTUM = 0.9
+_BN_EPSILON = 1e-5
+
+
+def num_resolution_steps(config: ModelConfig) -> int:
+  """How many factor-2 steps lie between 4x4 and the image size."""
+  return int(math.log2(config.image_size // 4))
+
+
+def kernel_init():
+  return keras.initializers.RandomNormal(stddev=_KERNEL_INIT_STDDEV)
+
+
+def batch_norm(name: str):
+  return layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
+                                   name=name)
+
+
+def track_for_checkpoints(model: keras.Model, name: str, make_layer,
+                          count: int) -> list:
+  """Makes `count` layers `make_layer(i, layer_name)`, each its own attribute.
+
+  Keras 3 on TensorFlow keeps list attributes out of tf.train.Checkpoint's
+  object graph, so without this a checkpoint silently lacks their weights.
+  Layer i is attribute and layer name `<name>_<i>`.
+  """
+  layer_list = []
+  for i in range(count):
+    layer = make_layer(i, f"{name}_{i}")
+    setattr(model, f"{name}_{i}", layer)
+    layer_list.append(layer)
+  return layer_list
+
+
+class FreezablePhases:
+  """Lets a layer whose weights will not change compute its phase kernel once."""
+  frozen_phases = None
+
+  def freeze_phases(self) -> None:
+    """Only for private copies that are never trained (models.frozen_copy)."""
+    self.frozen_phases = tf.constant(strided_conv.phase_kernel(self.kernel))
+
+
+class StridedConv2D(FreezablePhases, layers.Conv2D):
+  """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel."""
+
+  def __init__(self, filters, **kwargs):
+    super().__init__(filters, strided_conv.KERNEL_SIZE, strides=2,
+                     padding="same", **kwargs)
+
+  def convolution_op(self, inputs, kernel):
+    return strided_conv.conv2d(inputs, kernel, self.frozen_phases)
+
+
+class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
+  """5x5 stride-2 SAME Conv2DTranspose computed on the fast forward kernel."""
+
+  def __init__(self, filters, **kwargs):
+    super().__init__(filters, strided_conv.KERNEL_SIZE, strides=2,
+                     padding="same", **kwargs)
+
+  def call(self, inputs):
+    outputs = strided_conv.conv2d_transpose(inputs, self.kernel,
+                                            self.frozen_phases)
+    if self.use_bias:
+      outputs = tf.nn.bias_add(outputs, self.bias)
+    return outputs if self.activation is None else self.activation(outputs)
+
+
+def add_upsampling(model: keras.Model, config: ModelConfig,
+                   first_channels: int) -> None:
+  """Gives `model` G's way up from 4x4xfirst_channels to the image.
+
+  5x5 stride-2 transposed convolutions halve the channels (BN + ReLU), and a
+  last one makes the image; as attributes `upsample`, `upsample_norms` and
+  `to_image`, the names checkpoints know them by. `upsample_to_image` runs it.
+  """
+  steps = num_resolution_steps(config) - 1
+  model.upsample = track_for_checkpoints(
+      model, "upsample", lambda i, name: StridedConv2DTranspose(
+          first_channels // 2**(i + 1), use_bias=False,
+          kernel_initializer=kernel_init(), name=name), steps)
+  model.upsample_norms = track_for_checkpoints(
+      model, "upsample_norm", lambda i, name: batch_norm(name), steps)
+  model.to_image = StridedConv2DTranspose(
+      config.channels, kernel_initializer=kernel_init(), name="to_image")
+
+
+def upsample_to_image(model: keras.Model, x, training: bool):
+  """Runs the layers of `add_upsampling`; a tanh image in [-1, 1]."""
+  for conv, norm in zip(model.upsample, model.upsample_norms):
+    x = tf.nn.relu(norm(conv(x), training=training))
+  return tf.tanh(model.to_image(x))
+
+
+def add_downsampling(model: keras.Model, config: ModelConfig) -> None:
+  """Gives `model` D's way down from the image to 4x4.
+
+  5x5 stride-2 convolutions double the channels from `base_filters`, with
+  LeakyReLU(0.2) and BN on all but the first (DCGAN); as attributes
+  `downsample` and `downsample_norms`. `downsample_image` runs it.
+  """
+  steps = num_resolution_steps(config)
+  model.downsample = track_for_checkpoints(
+      model, "downsample", lambda i, name: StridedConv2D(
+          config.base_filters * 2**i, use_bias=(i == 0),
+          kernel_initializer=kernel_init(), name=name), steps)
+  model.downsample_norms = track_for_checkpoints(
+      model, "downsample_norm", lambda i, name: batch_norm(name), steps - 1)
+
+
+def downsample_image(model: keras.Model, images, training: bool):
+  """Runs the layers of `add_downsampling`; features at 4x4."""
+  x = tf.nn.leaky_relu(model.downsample[0](images), alpha=0.2)
+  for conv, norm in zip(model.downsample[1:], model.downsample_norms):
+    x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
+  return x

@@ -1,0 +1,324 @@
+"""The model registry and store: build, load, export and copy any architecture.
+
+`ARCHITECTURES` maps a `ModelConfig.architecture` name to what the rest of the
+package needs of it; a new architecture is one module plus one row here, and
+nothing else tests an architecture's name. A model is a run directory
+(`config.json` + checkpoints), a bundled name, or an exported directory
+(`config.json` + `weights.npz`); it is always rebuilt from its config, and its
+weights are matched by their Keras paths, never by position.
+"""
+import dataclasses
+import os
+import zipfile
+import zlib
+from typing import Callable, Protocol
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_inpaint import checkpoints
+from tf_inpaint import config as config_lib
+from tf_inpaint import context_encoder
+from tf_inpaint import layers as blocks
+from tf_inpaint import networks
+from tf_inpaint.config import ModelConfig
+from tf_inpaint.errors import InputError
+
+
+class Objective(Protocol):
+  """An architecture's part of a training step; the Trainer owns the rest.
+
+  Attributes:
+    extra_metrics: names of the extra per-example values `fake` returns,
+      averaged, logged and summarised beside the losses.
+  """
+  extra_metrics: tuple[str, ...]
+
+  def prepare(self, generator: keras.Model, batches: tf.data.Dataset,
+              fresh: bool) -> None:
+    """Takes what it needs from the data before training (fresh: no restore)."""
+
+  def fake(self, generator: keras.Model, real: tf.Tensor,
+           seed: tf.Tensor) -> tuple[tf.Tensor, dict]:
+    """Images for D to judge against `real`, and per-example extras."""
+
+  def generator_loss(self, fake_logits: tf.Tensor, extras: dict) -> tf.Tensor:
+    """Per-example loss of G."""
+
+  def samples(self, generator: keras.Model) -> tf.Tensor:
+    """The images of the TensorBoard progress panel."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+  """What the package needs of one architecture.
+
+  Attributes:
+    generator: ModelConfig -> the network inference uses (a keras.Model).
+    example_inputs: ModelConfig -> positional inputs that build G's weights.
+    objective: (ModelConfig, seed) -> its training `Objective`.
+    needs_discriminator: whether inference uses D (the DCGAN's perceptual
+      loss does; a context encoder does not, and is exported without it).
+    mask_families: the mask families it can be trained on (None: it takes no
+      `mask_family`), each mapped to the evaluation masks it covers.
+    run_suffix: appended to default run directory names.
+  """
+  generator: Callable[..., keras.Model]
+  example_inputs: Callable[[ModelConfig], tuple]
+  objective: Callable[[ModelConfig, int], Objective]
+  needs_discriminator: bool
+  mask_families: dict | None = None
+  run_suffix: str = ""
+
+
+def _image_and_mask(config: ModelConfig) -> tuple:
+  images = tf.zeros((1, config.image_size, config.image_size, config.channels))
+  return images, tf.ones_like(images[..., :1])
+
+
+ARCHITECTURES = {
+    "dcgan": Architecture(
+        generator=networks.Generator,
+        example_inputs=lambda config: (tf.zeros((1, config.z_dim)),),
+        objective=networks.DcganObjective,
+        needs_discriminator=True),
+    "context_encoder": Architecture(
+        generator=context_encoder.ContextEncoder,
+        example_inputs=_image_and_mask,
+        objective=context_encoder.ContextEncoderObjective,
+        needs_discriminator=False,
+        mask_families=context_encoder.MASK_FAMILIES,
+        run_suffix="_ce"),
+}
+
+
+def architecture(config: ModelConfig) -> Architecture:
+  """The registry row of `config`, after checking its mask family.
+
+  Raises:
+    InputError: for an unknown architecture, or a mask family it cannot take.
+  """
+  row = ARCHITECTURES.get(config.architecture)
+  if row is None:
+    raise InputError(f"architecture={config.architecture!r}: expected one of "
+                     f"{', '.join(ARCHITECTURES)}")
+  if row.mask_families is not None:
+    if config.mask_family not in row.mask_families:
+      raise InputError(f"mask_family={config.mask_family}: a "
+                       f"{config.architecture} needs a mask family, one of "
+                       f"{', '.join(row.mask_families)}")
+  elif config.mask_family is not None:
+    raise InputError(f"mask_family={config.mask_family}: a "
+                     f"{config.architecture} is not trained on one mask family")
+  return row
+
+
+def build_generator(config: ModelConfig, name: str = "generator"):
+  """Creates the architecture's G with its weights."""
+  row = architecture(config)
+  generator = row.generator(config, name=name)
+  generator(*row.example_inputs(config))
+  return generator
+
+
+def build(config: ModelConfig):
+  """Creates G and D with their weights, ready to restore or train."""
+  discriminator = networks.Discriminator(config, name="discriminator")
+  generator = build_generator(config)
+  discriminator(generator(*architecture(config).example_inputs(config)))
+  return generator, discriminator
+
+
+def make_objective(config: ModelConfig, seed: int) -> Objective:
+  return architecture(config).objective(config, seed)
+
+
+def _weights_by_path(model: keras.Model) -> dict:
+  """A model's weights keyed by their path below the model (`project/kernel`)."""
+  return {weight.path.split("/", 1)[1]: weight for weight in model.weights}
+
+
+def copy_weights(source: keras.Model, target: keras.Model) -> None:
+  """Assigns each weight of `source` to the weight of `target` at its path."""
+  targets = _weights_by_path(target)
+  sources = _weights_by_path(source)
+  if set(sources) != set(targets):
+    raise ValueError(f"{source.name} and {target.name} have different weights:"
+                     f" {sorted(set(sources) ^ set(targets))[:3]}")
+  for path, weight in sources.items():
+    targets[path].assign(weight)
+
+
+def frozen_copy(generator: keras.Model, discriminator: keras.Model):
+  """Copies of G and D for inference only, with phase kernels computed once.
+
+  Inpainting calls G and D thousands of times with fixed weights; rebuilding
+  the phase kernels each time dominates small batches. Copies, so the
+  originals stay trainable and no cache can go stale.
+  """
+  copy_g, copy_d = build(generator.config)
+  for source, target in ((generator, copy_g), (discriminator, copy_d)):
+    copy_weights(source, target)
+    for layer in target._flatten_layers():  # pylint: disable=protected-access
+      if isinstance(layer, blocks.FreezablePhases):
+        layer.freeze_phases()
+  return copy_g, copy_d
+
+
+# Bundled model -> the folder of sample images shipped for it.
+BUNDLED_MODELS = {
+    "celeba64": "celeba64",
+    "svhn32": "svhn32",
+    "celeba64_ce_center": "celeba64",
+    "celeba64_ce_random": "celeba64",
+}
+WEIGHTS_FILENAME = "weights.npz"
+
+
+def resolve(model: str) -> str:
+  """A bundled model's name or a path -> the directory that holds it."""
+  if model in BUNDLED_MODELS:
+    from importlib import resources  # pylint: disable=g-import-not-at-top
+    return str(resources.files("tf_inpaint") / "pretrained" / model)
+  return model
+
+
+def bundled_samples(model: str) -> str | None:
+  """The sample images (validation images) shipped with a bundled model."""
+  if model not in BUNDLED_MODELS:
+    return None
+  from importlib import resources  # pylint: disable=g-import-not-at-top
+  return str(resources.files("tf_inpaint") / "samples" /
+             BUNDLED_MODELS[model])
+
+
+def export_weights(generator, discriminator, path: str) -> None:
+  """Saves G's and D's weights (D may be None) as float16, keyed by path.
+
+  Keys are `generator/<path>` and `discriminator/<path>`, e.g.
+  `generator/upsample_0/kernel`.
+  """
+  weights = {f"{prefix}/{path}": weight.numpy().astype(np.float16)
+             for prefix, net in (("generator", generator),
+                                 ("discriminator", discriminator))
+             if net is not None
+             for path, weight in _weights_by_path(net).items()}
+  np.savez_compressed(path, **weights)
+
+
+def _load_weights(generator, discriminator, path: str) -> None:
+  """Restores `export_weights` output as float32, every weight by its path.
+
+  Raises:
+    ValueError: naming the first weight that is missing, unexpected, of
+      another shape or not finite.
+  """
+  expected = {f"{prefix}/{path}": weight
+              for prefix, net in (("generator", generator),
+                                  ("discriminator", discriminator))
+              if net is not None
+              for path, weight in _weights_by_path(net).items()}
+  with np.load(path) as saved:
+    names = set(saved.files)
+    if names and all(n.startswith(("g_", "d_")) for n in names):
+      raise ValueError("written by an older tf_inpaint, with weights stored "
+                       "by position; re-export it with bin/export from its "
+                       "run directory")
+    missing = sorted(set(expected) - names)
+    if missing:
+      raise ValueError(f"no weight {missing[0]} in the file")
+    # A D that inference does not use may be in the file; it is not read.
+    unexpected = sorted(name for name in names - set(expected)
+                        if discriminator is not None
+                        or not name.startswith("discriminator/"))
+    if unexpected:
+      raise ValueError(f"unexpected weight {unexpected[0]} in the file")
+    for name, weight in expected.items():
+      value = saved[name]
+      if value.shape != tuple(weight.shape):
+        raise ValueError(f"{name} has shape {value.shape}, the network "
+                         f"expects {tuple(weight.shape)}")
+      weight.assign(value.astype(np.float32))
+
+
+def _first_non_finite(*nets) -> str | None:
+  """The path of the first weight holding NaN or infinity, if any."""
+  for net in nets:
+    if net is not None:
+      for weight in net.weights:
+        if not np.all(np.isfinite(weight.numpy())):
+          return weight.path
+  return None
+
+
+def load(model: str, architecture_name: str | None = None,
+         flag: str = "model", ema: bool = True):
+  """Rebuilds G and D from a run directory, an export or a bundled model.
+
+  Args:
+    model: a bundled model's name, a run directory or an exported directory.
+    architecture_name: if given, the architecture the caller can use.
+    flag: the flag `model` came from, for error messages.
+    ema: from a run trained with an EMA generator, load the average as G
+      (what inpainting and export use); False loads the last step's G.
+  Returns:
+    (ModelConfig, TrainConfig or None, G, D); D is None when inference does
+    not need it.
+  Raises:
+    InputError: if `model` is none of these, is not of `architecture_name`,
+      or its weights cannot be read or do not fit its config.
+  """
+  directory = resolve(model)
+  model_config, train_config = config_lib.load_run_config(directory)
+  try:
+    row = architecture(model_config)
+  except InputError as e:
+    raise InputError(f"{flag}={model}: {e}") from e
+  if architecture_name and model_config.architecture != architecture_name:
+    raise InputError(f"{flag}={model}: a {model_config.architecture} model, "
+                     f"expected a {architecture_name}")
+  generator, discriminator = build(model_config)
+  if not row.needs_discriminator:
+    discriminator = None
+  weights_path = os.path.join(directory, WEIGHTS_FILENAME)
+  if os.path.isfile(weights_path):
+    try:
+      _load_weights(generator, discriminator, weights_path)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile,
+            zlib.error) as e:
+      raise InputError(f"{flag}={model}: {WEIGHTS_FILENAME} cannot be read "
+                       f"or does not match config.json ({e})") from e
+  else:
+    use_ema = ema and train_config is not None and train_config.ema_decay
+    checkpoint = tf.train.Checkpoint(**{
+        name: net for name, net in (
+            ("ema_generator" if use_ema else "generator", generator),
+            ("discriminator", discriminator)) if net is not None})
+    checkpoint_dir = config_lib.checkpoint_dir(directory)
+    try:
+      restored = checkpoints.restore_newest(checkpoint, checkpoint_dir,
+                                            strict=False)
+    except InputError as e:
+      raise InputError(f"{flag}={model}: {e}") from e
+    if restored is None:
+      raise InputError(f"{flag}={model}: no checkpoint in {checkpoint_dir}")
+  broken = _first_non_finite(generator, discriminator)
+  if broken:
+    raise InputError(f"{flag}={model}: weight {broken} holds NaN or infinite "
+                     "values; the model is broken (a diverged run?)")
+  return model_config, train_config, generator, discriminator
+
+
+def export(run_dir: str, out_dir: str) -> None:
+  """Writes a run's latest weights as config.json + weights.npz.
+
+  Only the networks inference needs are written, and G is the EMA generator
+  when the run has one.
+  """
+  model_config, train_config, generator, discriminator = load(
+      run_dir, flag="run_dir")
+  os.makedirs(out_dir, exist_ok=True)
+  export_weights(generator, discriminator,
+                 os.path.join(out_dir, WEIGHTS_FILENAME))
+  config_lib.save_run_config(out_dir, model_config, train_config)
