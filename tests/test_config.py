@@ -65,3 +65,21 @@ def test_inpaint_defaults_are_the_papers():
   defaults = config.InpaintConfig()
   assert (defaults.lam, defaults.iterations, defaults.window_size,
           defaults.weighting) == (0.003, 1500, 7, "importance")
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (config.TrainConfig, {"dataset": "x", "learning_rate": float("inf")},
+     "learning_rate=inf: expected a finite number"),
+    (config.TrainConfig, {"dataset": "x", "ema_decay": float("nan")},
+     "ema_decay=nan: expected a finite number"),
+    (config.TrainConfig, {"dataset": "x", "seed": -1}, "seed=-1: expected >= 0"),
+    (config.InpaintConfig, {"lam": float("inf")},
+     "lam=inf: expected a finite number"),
+    (config.InpaintConfig, {"learning_rate": float("-inf")},
+     "learning_rate=-inf: expected a finite number"),
+    (config.InpaintConfig, {"seed": -1}, "seed=-1: expected >= 0"),
+])
+def test_non_finite_numbers_and_negative_seeds_are_refused(cls, kwargs,
+                                                          message):
+  with pytest.raises(InputError, match=message):
+    cls(**kwargs)

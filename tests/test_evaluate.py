@@ -92,3 +92,12 @@ def test_a_mask_does_not_depend_on_the_other_masks_evaluated():
                                 masks.make_masks("random80", 3, 32, seed=5))
   assert not np.array_equal(alone[0].masks,
                             masks.make_masks("random80", 3, 32, seed=6))
+
+
+@pytest.mark.parametrize("masks, methods, message", [
+    (["center", "center"], ["tv"], "masks=center,center: center given more"),
+    (["center"], ["tv", "nn", "tv"], "methods=tv,nn,tv: tv given more"),
+])
+def test_repeated_names_are_refused(masks, methods, message):
+  with pytest.raises(InputError, match=message):
+    evaluate.check_names(masks, methods)

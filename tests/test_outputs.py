@@ -82,3 +82,10 @@ def test_an_unwritable_place_is_one_input_error(tmp_path):
   with pytest.raises(InputError, match="exists and is not a directory"):
     _write_results(tmp_path / "file", "x")
   assert (tmp_path / "file").read_text() == "a regular file"
+
+
+def test_a_place_under_a_file_is_refused_before_any_work(tmp_path):
+  (tmp_path / "file").write_text("a regular file")
+  with pytest.raises(InputError, match=r"cannot write there \(.*file is a "
+                     r"file\)"):
+    outputs.check_writable(str(tmp_path / "file" / "sub" / "out"), False)

@@ -319,3 +319,64 @@ def test_resume_is_exact_with_undecodable_files_among_the_images(
                 str(tmp_path / "l2")).train()
   for a, b in zip(_weights(straight), _weights(resumed)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _diverging(trainer):
+  """Makes G's loss NaN from the next step on, as a diverged run's would be."""
+  objective = trainer.objective
+  original = objective.generator_loss
+  objective.generator_loss = lambda logits, extras: original(
+      logits, extras) * float("nan")
+
+
+def test_a_diverged_run_stops_and_keeps_the_last_good_checkpoint(
+    image_folder, tmp_path, monkeypatch):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=2), run_dir,
+                str(tmp_path / "logs")).train()
+  trainer = train.Trainer(TINY, _train_config(image_folder, steps=4), run_dir,
+                          str(tmp_path / "logs"))
+  build = trainer._build  # pylint: disable=protected-access
+
+  def build_then_diverge():
+    build()
+    _diverging(trainer)
+
+  monkeypatch.setattr(trainer, "_build", build_then_diverge)
+  with pytest.raises(InputError, match=r"training diverged at step 3: "
+                     r"g_loss is nan; the last good checkpoint ckpt-2 is kept"):
+    trainer.train()
+  state = tf.train.get_checkpoint_state(config.checkpoint_dir(run_dir))
+  assert os.path.basename(state.model_checkpoint_path) == "ckpt-2"
+
+
+def test_a_second_process_on_the_same_run_is_refused(image_folder, tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=1), run_dir,
+                str(tmp_path / "logs")).train()
+  held = train.lock_run_dir(run_dir)  # as another bin/train would
+  with pytest.raises(InputError, match=r"another process \(pid \d+\) is "
+                     "training this run"):
+    train.Trainer(TINY, _train_config(image_folder, steps=2), run_dir,
+                  str(tmp_path / "logs")).train()
+  held.close()
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=2), run_dir,
+                          str(tmp_path / "logs")).train()
+  assert metrics["step"] == 2
+
+
+@pytest.mark.slow
+def test_a_killed_process_leaves_no_stale_lock(tmp_path):
+  import signal  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  holder = subprocess.Popen(
+      [sys.executable, "-c", "import sys, time; from tf_inpaint import train; "
+       "held = train.lock_run_dir(sys.argv[1]); print('locked', flush=True); "
+       "time.sleep(120)", str(tmp_path)], stdout=subprocess.PIPE, text=True)
+  assert holder.stdout.readline().strip() == "locked"
+  with pytest.raises(InputError, match="another process"):
+    train.lock_run_dir(str(tmp_path))
+  holder.send_signal(signal.SIGKILL)
+  holder.wait(timeout=60)
+  train.lock_run_dir(str(tmp_path)).close()

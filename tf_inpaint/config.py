@@ -5,6 +5,7 @@ networks are always rebuilt from it, never from command-line flags.
 """
 import dataclasses
 import json
+import math
 import os
 from typing import Any
 
@@ -35,7 +36,20 @@ def _require_choice(config, name: str, choices) -> None:
            f"{name}={value!r}: expected one of {', '.join(choices)}")
 
 
+def _require_finite_and_seeded(config) -> None:
+  """Every float field finite (inf or NaN would train or search to NaN), and
+  a non-negative seed (TensorFlow's stateless ops need one)."""
+  for field in dataclasses.fields(config):
+    value = getattr(config, field.name)
+    if isinstance(value, float):
+      _require(math.isfinite(value),
+               f"{field.name}={value}: expected a finite number")
+  if hasattr(config, "seed"):
+    _require(config.seed >= 0, f"seed={config.seed}: expected >= 0")
+
+
 def _require_adam(config) -> None:
+  _require_finite_and_seeded(config)
   _require(config.learning_rate > 0,
            f"learning_rate={config.learning_rate}: expected > 0")
   _require(0 <= config.beta1 < 1, f"beta1={config.beta1}: expected in [0, 1)")

@@ -34,6 +34,11 @@ def check_names(masks, methods) -> None:
   if unknown or not methods:
     raise InputError(f"methods={','.join(methods)}: expected names from "
                      f"{', '.join(METHODS)}")
+  for flag, names in (("masks", masks), ("methods", methods)):
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+      raise InputError(f"{flag}={','.join(names)}: {', '.join(repeated)} "
+                       "given more than once")
 
 
 @dataclasses.dataclass

@@ -72,6 +72,7 @@ def check_writable(outdir: str, overwrite: bool, inputs=()) -> None:
     if _is_within(path, real_input) or _is_within(real_input, path):
       raise InputError(f"outdir={outdir}: overlaps {flag}={input_path}; "
                        "choose a folder outside it")
+  _check_creatable(outdir, path)
   if os.path.isdir(path) and os.listdir(path):
     if not overwrite:
       raise InputError(f"outdir={outdir}: already holds results; pass "
@@ -83,6 +84,28 @@ def check_writable(outdir: str, overwrite: bool, inputs=()) -> None:
           f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
           "--overwrite replaces only earlier results: choose another "
           "--outdir or move them away")
+
+
+def check_directory_flag(flag: str, value: str) -> None:
+  """Refuses a directory flag (--logdir, --run_dir) that names a file or lies
+  under one, before any work is done."""
+  if os.path.exists(value) and not os.path.isdir(value):
+    raise InputError(f"{flag}={value}: exists and is not a directory")
+  _check_creatable(value, os.path.realpath(value), flag)
+
+
+def _check_creatable(outdir: str, path: str, flag: str = "outdir") -> None:
+  """Refuses a place we could not write, before any work is done."""
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  parent = existing if existing != path else os.path.dirname(path)
+  if not os.path.isdir(parent):
+    raise InputError(f"{flag}={outdir}: cannot write there ({parent} is a "
+                     "file)")
+  if not os.access(parent, os.W_OK | os.X_OK):
+    raise InputError(f"{flag}={outdir}: cannot write there (no permission "
+                     f"in {parent})")
 
 
 def _write_manifest(staging: str, command: str) -> None:

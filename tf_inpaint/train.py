@@ -7,6 +7,8 @@ per-example losses averaged over the global batch. A run directory holds
 resumes exactly: weights, optimizer state, step, data order and noise.
 """
 import dataclasses
+import fcntl
+import math
 import os
 import shutil
 import signal
@@ -22,9 +24,11 @@ from tf_inpaint import config as config_lib
 from tf_inpaint import data
 from tf_inpaint import losses
 from tf_inpaint import models
+from tf_inpaint import outputs
 from tf_inpaint import summaries
 from tf_inpaint.errors import InputError
 
+_LOCK_FILENAME = ".lock"
 _CHECKPOINTS_KEPT = 3
 
 
@@ -50,6 +54,30 @@ def check_warm_start_source(source: str,
     raise InputError(f"init_from={source}: a different model "
                      f"({'; '.join(differences)}); warm starts need the same "
                      "architecture and sizes")
+
+
+def lock_run_dir(run_dir: str):
+  """Takes the run's lock for this process; InputError if another holds it.
+
+  An flock is released by the kernel when its process ends, however it
+  ends, so a killed run never leaves a stale lock behind.
+  Returns:
+    the open lock file; closing it releases the lock.
+  """
+  handle = open(os.path.join(run_dir, _LOCK_FILENAME), "a+")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError as e:
+    handle.seek(0)
+    owner = handle.read().strip() or "?"
+    handle.close()
+    raise InputError(f"run_dir={run_dir}: another process (pid {owner}) is "
+                     "training this run; wait for it or stop it") from e
+  handle.seek(0)
+  handle.truncate()
+  handle.write(f"{os.getpid()}\n")
+  handle.flush()
+  return handle
 
 
 def default_log_dir(run_dir: str) -> str:
@@ -109,7 +137,9 @@ class Trainer:
     self.model_config = model_config
     self.run_dir = run_dir
     self.log_dir = log_dir or default_log_dir(run_dir)
-    self._stop_requested = False
+    outputs.check_directory_flag("run_dir", run_dir)
+    outputs.check_directory_flag("logdir", self.log_dir)
+    self.stop_signal = None  # the signal that stopped training, if any
     models.architecture(model_config)  # refused here, before any work
     cfg = train_config
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
@@ -199,7 +229,7 @@ class Trainer:
   def _request_stop(self, signum, frame):
     del frame
     logging.warning("Signal %d: saving a checkpoint and stopping.", signum)
-    self._stop_requested = True
+    self.stop_signal = signum
 
   def _update_ema(self) -> None:
     """ema <- d * ema + (1 - d) * G for trainable weights; the rest copied.
@@ -250,12 +280,15 @@ class Trainer:
     cfg = self.train_config
     created = prepare_run_dir(self.run_dir, self.model_config, cfg,
                               self.source)
+    lock = lock_run_dir(self.run_dir)
     try:
       return self._train()
     except BaseException:
       if created and self._latest_checkpoint() is None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
       raise
+    finally:
+      lock.close()  # releases the lock
 
   def _latest_checkpoint(self) -> str | None:
     manager = getattr(self, "manager", None)  # None if _build never ran
@@ -303,9 +336,10 @@ class Trainer:
         if start == 0:
           self._write_samples(0)
         interval_start, interval_step = time.perf_counter(), start
-        while self._current_step() < cfg.steps and not self._stop_requested:
+        while self._current_step() < cfg.steps and self.stop_signal is None:
           metrics = self._train_step(iterator)
           step = self._current_step()
+          self._check_finite(metrics, step)
           if step % cfg.summary_every == 0 or step == cfg.steps:
             metrics = {k: float(v) for k, v in metrics.items()}
             now = time.perf_counter()
@@ -329,6 +363,17 @@ class Trainer:
     metrics = {k: float(v) for k, v in metrics.items()}
     metrics["step"] = self._current_step()
     return metrics
+
+  def _check_finite(self, metrics: dict, step: int) -> None:
+    """Stops at the first non-finite loss; nothing after it is saved."""
+    for name in ("d_loss", "g_loss"):
+      value = float(metrics[name])
+      if not math.isfinite(value):
+        kept = self.manager.latest_checkpoint
+        raise InputError(
+            f"training diverged at step {step}: {name} is {value}; "
+            f"{'the last good checkpoint ' + os.path.basename(kept) if kept else 'no checkpoint'}"
+            " is kept; lower --learning_rate and run again")
 
   def _current_step(self) -> int:
     return int(self.step.numpy())

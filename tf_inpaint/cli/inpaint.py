@@ -36,8 +36,9 @@ def define_flags() -> None:
                     "images; auto uses the model's training crop. Square "
                     "images are only resized.")
   flags.DEFINE_enum("mask", "center", masks.MASK_NAMES, "Mask to apply.")
-  flags.DEFINE_string("mask_file", None, "With --mask=file: a square PNG/JPG; "
-                      "white (>= 128) = missing, black = known.")
+  flags.DEFINE_string("mask_file", None, "Your own mask (implies --mask=file):"
+                      " a square PNG/JPG; white (>= 128) = missing, black = "
+                      "known.")
   flags.DEFINE_float("missing_fraction", masks.DEFAULT_MISSING_FRACTION,
                      "Missing fraction for --mask=random80.")
   flags.DEFINE_string("outdir", "inpainted", "Output directory.")
@@ -72,12 +73,21 @@ def main() -> None:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_inpaint import data, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
   inpaint_config = _inpaint_config()
+  if FLAGS.mask_file and FLAGS.mask != "file":
+    if FLAGS["mask"].present:
+      raise errors.InputError(f"mask_file={FLAGS.mask_file}: read only with "
+                              f"--mask=file, not --mask={FLAGS.mask}")
+    FLAGS.mask = "file"  # --mask_file alone means the user's own mask
   images_spec = FLAGS.images or models.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
                             "bundled models have sample images)")
   inputs = _read_inputs(images_spec)
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
+  logdir = FLAGS.logdir or os.path.join(
+      "tensorboard_logs",
+      "inpaint_" + os.path.basename(os.path.normpath(FLAGS.outdir)))
+  outputs.check_directory_flag("logdir", logdir)
   model_config, train_config, generator, discriminator = (
       models.load(FLAGS.model, "dcgan"))
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
@@ -90,9 +100,6 @@ def main() -> None:
       FLAGS.missing_fraction, FLAGS.mask_file)
   masks.check_masks(mask_array)
   originals_known = FLAGS.mask != "file"
-  logdir = FLAGS.logdir or os.path.join(
-      "tensorboard_logs",
-      "inpaint_" + os.path.basename(os.path.normpath(FLAGS.outdir)))
 
   with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "inpaint",
                                 inputs) as staging:

@@ -7,6 +7,7 @@ r"""`bin/train`: train a DCGAN (or a Context Encoder) into a run directory.
   tensorboard --logdir tensorboard_logs
 """
 import os
+import sys
 
 from absl import flags
 
@@ -57,6 +58,12 @@ def main() -> None:
   print(f"Training into {run_dir}; TensorBoard: tensorboard --logdir "
         f"{trainer.log_dir}", flush=True)
   metrics = trainer.train()
+  if trainer.stop_signal is not None:
+    # A scheduler must tell an interrupted run from a finished one.
+    print(f"Interrupted at step {metrics['step']} (signal "
+          f"{trainer.stop_signal}); checkpoint saved: run the same command to "
+          f"continue. Run directory {run_dir}", flush=True)
+    sys.exit(128 + trainer.stop_signal)
   print(f"Done at step {metrics['step']}: run directory {run_dir}", flush=True)
 
 

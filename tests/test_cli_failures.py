@@ -1,0 +1,146 @@
+"""The failure paths of all four commands: one line, exit 2, nothing touched.
+
+Each row runs a command as a user would, with one bad input, in a directory
+holding a bystander file; the command must say what is wrong on one line,
+exit with status 2, print no traceback, and leave every file as it was.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, snapshot
+
+pytestmark = pytest.mark.slow  # every test here runs a command in a subprocess
+
+FAST = ["--iterations=2"]
+
+
+def _file(tmp_path, name="a_file"):
+  (tmp_path / name).write_text("a regular file")
+  return name
+
+
+def _bomb(tmp_path):
+  """A PNG over Pillow's decompression-bomb limit (2x its 89 Mpx default)."""
+  Image.new("1", (14000, 14000)).save(tmp_path / "bomb.png")
+  return "bomb.png"
+
+
+def _hole(tmp_path):
+  hole = np.zeros((32, 32), np.uint8)
+  hole[8:24, 8:24] = 255
+  Image.fromarray(hole).save(tmp_path / "hole.png")
+  return "hole.png"
+
+
+def _images(tmp_path):
+  return str(tmp_path / "images")
+
+
+# (command, flags from (tmp_path, tiny run dir), expected part of the message)
+CASES = [
+    ("train", lambda t, r: ["--seed=-1"], "seed=-1: expected >= 0"),
+    ("train", lambda t, r: ["--learning_rate=inf"],
+     "learning_rate=inf: expected a finite number"),
+    ("train", lambda t, r: [f"--run_dir={_file(t)}/run"],
+     "cannot write there"),
+    ("train", lambda t, r: [f"--logdir={_file(t)}"],
+     "exists and is not a directory"),
+    ("train", lambda t, r: ["--ema_decay=1.5"], "ema_decay=1.5"),
+    ("train", lambda t, r: [f"--init_from={t}"], "not a run directory"),
+    ("inpaint", lambda t, r: ["--seed=-1"], "seed=-1: expected >= 0"),
+    ("inpaint", lambda t, r: ["--lam=inf"], "lam=inf: expected a finite"),
+    ("inpaint", lambda t, r: [f"--outdir={_file(t)}/out"],
+     "cannot write there"),
+    ("inpaint", lambda t, r: [f"--logdir={_file(t)}"],
+     "logdir=a_file: exists and is not a directory"),
+    ("inpaint", lambda t, r: ["--mask=left", f"--mask_file={_hole(t)}"],
+     "read only with --mask=file, not --mask=left"),
+    ("inpaint", lambda t, r: ["--first_image=0"], "first_image=0"),
+    ("inpaint", lambda t, r: [f"--images={_bomb(t)}"],
+     "bomb.png: not a readable image"),
+    ("evaluate", lambda t, r: ["--seed=-1"], "seed=-1: expected >= 0"),
+    ("evaluate", lambda t, r: ["--masks=center,center"],
+     "center given more than once"),
+    ("evaluate", lambda t, r: ["--methods=tv,tv"], "tv given more than once"),
+    ("evaluate", lambda t, r: ["--first_image=-1"], "first_image=-1"),
+    ("evaluate", lambda t, r: [f"--outdir={_file(t)}/out"],
+     "cannot write there"),
+    ("export", lambda t, r: [f"--outdir={_file(t)}/out"],
+     "cannot write there"),
+]
+
+
+def _common(command, tmp_path, run_dir):
+  if command == "train":
+    return [f"--dataset=folder:{_images(tmp_path)}", "--image_size=32",
+            "--base_filters=4", "--z_dim=8", "--batch_size=4", "--steps=1",
+            "--run_dir=run", "--logdir=tb"]
+  if command == "inpaint":
+    return [f"--model={run_dir}", f"--images={_images(tmp_path)}",
+            "--outdir=out", "--logdir=tb", *FAST]
+  if command == "evaluate":
+    return [f"--model={run_dir}", f"--images={_images(tmp_path)}",
+            "--methods=tv", "--outdir=out", *FAST]
+  return [f"--run_dir={run_dir}", "--outdir=out"]
+
+
+@pytest.mark.parametrize("command, flags, message", CASES)
+def test_bad_input_is_one_line_exit_2_and_touches_nothing(
+    tiny_run, image_folder, tmp_path, command, flags, message):
+  del image_folder  # at tmp_path/images
+  run_dir = str(tmp_path / "model")
+  shutil.copytree(tiny_run[1], run_dir)
+  (tmp_path / "bystander.txt").write_text("keep me")
+  args = _common(command, tmp_path, run_dir) + flags(tmp_path, run_dir)
+  before = snapshot(tmp_path)
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", command), *args],
+      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+  assert result.returncode == 2, result.stderr[-3000:]
+  assert len(errors) == 1 and message in errors[0], result.stderr[-3000:]
+  assert "Traceback" not in result.stderr
+  assert snapshot(tmp_path) == before
+  assert sorted(os.listdir(tmp_path)) == sorted(before_names(before))
+
+
+def before_names(before):
+  return {path.split(os.sep)[0] for path in before}
+
+
+def test_a_mask_file_alone_means_the_users_own_mask(tiny_run, image_folder,
+                                                    tmp_path):
+  del image_folder
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
+       f"--model={tiny_run[1]}", "--images=images", "--num_images=1",
+       f"--mask_file={_hole(tmp_path)}", "--outdir=out", "--logdir=tb", *FAST],
+      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  assert result.returncode == 0, result.stderr
+  files = os.listdir(tmp_path / "out")
+  assert "000_blended.png" in files and "metrics.json" not in files
+
+
+def test_an_interrupted_run_exits_non_zero_and_says_so(image_folder,
+                                                       tmp_path):
+  import signal  # pylint: disable=g-import-not-at-top
+  process = subprocess.Popen(
+      [sys.executable, os.path.join(REPO, "bin", "train"),
+       f"--dataset=folder:{image_folder}", "--image_size=32",
+       "--base_filters=4", "--z_dim=8", "--batch_size=4", "--steps=100000",
+       "--summary_every=1", "--run_dir=run", "--logdir=tb"],
+      cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  for line in process.stderr:
+    if "step 2/" in line:
+      break
+  process.send_signal(signal.SIGTERM)
+  stdout, _ = process.communicate(timeout=120)
+  assert process.returncode == 128 + signal.SIGTERM
+  assert "Interrupted at step" in stdout and "Done" not in stdout
+  assert os.listdir(tmp_path / "run" / "checkpoints")
