@@ -89,3 +89,17 @@ def test_a_place_under_a_file_is_refused_before_any_work(tmp_path):
   with pytest.raises(InputError, match=r"cannot write there \(.*file is a "
                      r"file\)"):
     outputs.check_writable(str(tmp_path / "file" / "sub" / "out"), False)
+
+
+def test_staging_left_by_a_killed_process_is_removed(tmp_path):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+  dead_pid.wait()
+  debris = tmp_path / f".staging-{dead_pid.pid}-abc"
+  debris.mkdir()
+  (debris / "half.png").write_bytes(b"half-written")
+  live = tmp_path / f".staging-{os.getpid()}-xyz"  # a run still going
+  live.mkdir()
+  _write_results(tmp_path / "out", "new")
+  assert sorted(os.listdir(tmp_path)) == [live.name, "out"]

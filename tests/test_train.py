@@ -380,3 +380,17 @@ def test_a_killed_process_leaves_no_stale_lock(tmp_path):
   holder.send_signal(signal.SIGKILL)
   holder.wait(timeout=60)
   train.lock_run_dir(str(tmp_path)).close()
+
+
+def test_a_save_interrupted_by_a_kill_leaves_nothing_behind(image_folder,
+                                                            tmp_path):
+  run_dir = str(tmp_path / "run")
+  train.Trainer(TINY, _train_config(image_folder, steps=2), run_dir,
+                str(tmp_path / "logs")).train()
+  debris = os.path.join(config.checkpoint_dir(run_dir), "ckpt-3_temp")
+  os.makedirs(debris)
+  with open(os.path.join(debris, "part-00000"), "wb") as f:
+    f.write(b"half a checkpoint")
+  metrics = train.Trainer(TINY, _train_config(image_folder, steps=3), run_dir,
+                          str(tmp_path / "logs")).train()
+  assert metrics["step"] == 3 and not os.path.exists(debris)

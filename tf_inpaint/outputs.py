@@ -22,6 +22,30 @@ _STAGING_PREFIX = ".staging-"
 _REPLACED_PREFIX = ".replaced-"
 
 
+def _remove_debris(parent: str) -> None:
+  """Removes staging folders left by our own processes that were killed.
+
+  Their names carry the writer's pid (`.staging-<pid>-...`); a folder whose
+  process is gone is half-written results, never to be completed.
+  """
+  for name in os.listdir(parent):
+    for prefix in (_STAGING_PREFIX, _REPLACED_PREFIX):
+      pid = name[len(prefix):].split("-", 1)[0] if name.startswith(
+          prefix) else ""
+      if pid.isdigit() and not _alive(int(pid)):
+        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True  # someone else's process
+  return True
+
+
 def _is_within(path: str, folder: str) -> bool:
   """True if real path `path` is `folder` or lies inside it."""
   return os.path.commonpath([path, folder]) == folder
@@ -118,7 +142,8 @@ def _replace(staging: str, outdir: str, parent: str) -> None:
   if not os.path.isdir(outdir):
     os.replace(staging, outdir)
     return
-  replaced = tempfile.mkdtemp(prefix=_REPLACED_PREFIX, dir=parent)
+  replaced = tempfile.mkdtemp(prefix=f"{_REPLACED_PREFIX}{os.getpid()}-",
+                              dir=parent)
   previous = os.path.join(replaced, "previous")
   os.replace(outdir, previous)
   try:
@@ -143,7 +168,9 @@ def staged_directory(outdir: str, overwrite: bool, command: str, inputs=()):
   parent = os.path.dirname(target)
   try:
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=parent)
+    _remove_debris(parent)
+    staging = tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-",
+                               dir=parent)
   except OSError as e:
     raise InputError(f"outdir={outdir}: cannot write there "
                      f"({e.strerror or e})") from e

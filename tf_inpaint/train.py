@@ -80,6 +80,19 @@ def lock_run_dir(run_dir: str):
   return handle
 
 
+def remove_checkpoint_debris(directory: str) -> None:
+  """Removes `ckpt-N_temp` folders of a save that a kill interrupted.
+
+  Called under the run's lock, so no save of ours is under way.
+  """
+  if os.path.isdir(directory):
+    for name in os.listdir(directory):
+      path = os.path.join(directory, name)
+      if name.endswith("_temp") and os.path.isdir(path):
+        logging.warning("Removing %s, left by an interrupted save", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def default_log_dir(run_dir: str) -> str:
   """tensorboard_logs/<run name>, the panel a user opens by run name."""
   return os.path.join("tensorboard_logs",
@@ -281,6 +294,7 @@ class Trainer:
     created = prepare_run_dir(self.run_dir, self.model_config, cfg,
                               self.source)
     lock = lock_run_dir(self.run_dir)
+    remove_checkpoint_debris(config_lib.checkpoint_dir(self.run_dir))
     try:
       return self._train()
     except BaseException:
@@ -391,4 +405,4 @@ class Trainer:
         "%.1f img/s  eta %s", step, self.train_config.steps,
         metrics["d_loss"], metrics["g_loss"], metrics["d_real"],
         metrics["d_fake"], extras, metrics["images_per_second"],
-        time.strftime("%H:%M:%S", time.gmtime(eta)))
+        f"{int(eta // 3600)}:{time.strftime('%M:%S', time.gmtime(eta))}")
