@@ -231,3 +231,22 @@ def test_a_16_bit_greyscale_png_keeps_its_tones(tmp_path):
   assert row[0] == pytest.approx(-1, abs=0.02)
   assert row[-1] == pytest.approx(1, abs=0.02)
   assert np.all(np.diff(row) > 0)
+
+
+@pytest.mark.parametrize("values, expected", [
+    (np.array([0.0, 0.5, 1.0]), [0, 128, 255]),          # floats in [0, 1]
+    (np.array([0.0, 127.6, 255.0]), [0, 128, 255]),      # floats in [0, 255]
+    (np.array([0, 300, 65535], np.uint16), None),        # would wrap: refused
+    (np.array([-1.0, 0.0, 1.0]), None),
+])
+def test_mat_pixels_are_converted_by_range_never_wrapped(tmp_path, values,
+                                                         expected):
+  x = np.broadcast_to(values[None, None, None, :], (32, 32, 3, 3)).copy()
+  path = tmp_path / "x.mat"
+  scipy_io.savemat(str(path), {"X": x})
+  if expected is None:
+    with pytest.raises(InputError, match="expected pixels in"):
+      data.open_source(f"mat:{path}")
+    return
+  records = list(data.open_source(f"mat:{path}").records.as_numpy_iterator())
+  assert [int(r[0, 0, 0]) for r in records] == expected

@@ -175,8 +175,24 @@ def _open_mat(spec: str, path: str) -> ImageSource:
                      "HxWx3xN")
   images = np.ascontiguousarray(np.transpose(images, (3, 0, 1, 2)))
   return ImageSource(spec, tf.data.Dataset.from_tensor_slices(
-      images.astype(np.uint8)), tf.identity, len(images), _MAT_DEFAULTS.crop,
-                     _MAT_DEFAULTS.augment)
+      _mat_pixels_as_uint8(images, path)), tf.identity, len(images),
+                     _MAT_DEFAULTS.crop, _MAT_DEFAULTS.augment)
+
+
+def _mat_pixels_as_uint8(images: np.ndarray, path: str) -> np.ndarray:
+  """SVHN's uint8 X as it is; other types by their range, never wrapped.
+
+  Floats in [0, 1] are scaled by 255, values in [0, 255] rounded; anything
+  else (negative, above 255, not finite) is refused.
+  """
+  if images.dtype == np.uint8:
+    return images
+  low, high = float(np.min(images)), float(np.max(images))
+  if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > 255:
+    raise InputError(f"mat:{path}: X holds values from {low} to {high}; "
+                     "expected pixels in [0, 255] (or floats in [0, 1])")
+  scale = 255.0 if np.issubdtype(images.dtype, np.floating) and high <= 1 else 1
+  return np.round(images.astype(np.float64) * scale).astype(np.uint8)
 
 
 def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
