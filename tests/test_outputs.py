@@ -103,3 +103,12 @@ def test_staging_left_by_a_killed_process_is_removed(tmp_path):
   live.mkdir()
   _write_results(tmp_path / "out", "new")
   assert sorted(os.listdir(tmp_path)) == [live.name, "out"]
+
+
+def test_a_directory_holding_files_needs_overwrite(tmp_path):
+  _write_results(tmp_path / "out", "first")
+  before = snapshot(tmp_path / "out")
+  with pytest.raises(InputError, match="already holds results; pass "
+                     "--overwrite"):
+    _write_results(tmp_path / "out", "second")
+  assert snapshot(tmp_path / "out") == before
