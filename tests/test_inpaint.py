@@ -100,5 +100,56 @@ def test_writes_loss_curves_and_image_panels(nets, target, tmp_path):
   events.Reload()
   assert {"contextual_loss", "perceptual_loss", "total_loss",
           "inpainting"} <= set(events.Tags()["tensors"])
-  assert [e.step for e in events.Tensors("total_loss")] == [1, 2, 3, 4]
+  # Losses are reported every 10 iterations and at the last one.
+  assert [e.step for e in events.Tensors("total_loss")] == [4]
   assert [e.step for e in events.Tensors("inpainting")] == [2, 4]
+
+
+def _fresh_losses(nets, result, y, mask, lam=0.003):
+  """The losses of `result.z` computed from scratch, as the search defines."""
+  from tf_inpaint import losses  # pylint: disable=g-import-not-at-top
+  _, generator, discriminator = nets
+  generated = generator(result.z, training=False)
+  contextual = losses.contextual_loss(generated, y * mask, mask).numpy()
+  perceptual = losses.perceptual_loss(discriminator(generated)).numpy()
+  return contextual, perceptual, contextual + lam * perceptual
+
+
+@pytest.mark.parametrize("restarts", [1, 3])
+def test_reported_losses_are_those_of_the_returned_z(nets, target, restarts):
+  _, y = target
+  mask = masks.make_masks("random80", 4, 32, seed=3)
+  result = _inpainter(nets, iterations=30, restarts=restarts).inpaint(y, mask)
+  contextual, perceptual, total = _fresh_losses(nets, result, y, mask)
+  np.testing.assert_allclose(result.contextual_loss, contextual, rtol=1e-4)
+  np.testing.assert_allclose(result.perceptual_loss, perceptual, rtol=1e-4)
+  np.testing.assert_allclose(result.total_loss, total, rtol=1e-4)
+  np.testing.assert_allclose(
+      result.generated, nets[1](result.z, training=False), atol=1e-5)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero(nets, target):
+  _, y = target
+  mask = masks.make_masks("center", 4, 32)
+  searcher = _inpainter(nets, iterations=100, lr_schedule="cosine")
+  schedule = searcher._learning_rate()  # pylint: disable=protected-access
+  rates = [float(schedule(step)) for step in (0, 5, 50, 100)]
+  assert rates[0] == 0 and rates[1] == pytest.approx(0.01)
+  assert 0 < rates[2] < 0.01 and rates[3] == pytest.approx(0, abs=1e-9)
+  cosine = searcher.inpaint(y, mask)
+  constant = _inpainter(nets, iterations=100).inpaint(y, mask)
+  assert not np.allclose(cosine.z, constant.z)
+  # The search still descends.
+  start = _inpainter(nets, iterations=1).inpaint(y, mask)
+  assert np.all(cosine.contextual_loss < 0.8 * start.contextual_loss)
+
+
+def test_cosine_schedule_restarts_for_every_batch(nets, target):
+  _, y = target
+  y5 = np.concatenate([y, y[:1]])
+  mask = masks.make_masks("random80", 5, 32, seed=2)
+  whole = _inpainter(nets, iterations=20, batch_size=5,
+                     lr_schedule="cosine").inpaint(y5, mask)
+  batched = _inpainter(nets, iterations=20, batch_size=2,
+                       lr_schedule="cosine").inpaint(y5, mask)
+  np.testing.assert_allclose(batched.z, whole.z, atol=1e-5)

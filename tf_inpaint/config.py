@@ -222,6 +222,7 @@ def config_differences(saved, requested, ignore=()) -> list[str]:
 
 WEIGHTINGS = ("importance", "binary")
 BLENDS = ("poisson", "overlay")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,7 +233,10 @@ class InpaintConfig:
     lam: weight of the perceptual loss log(1 - D(G(z))); 0.003 as in the
       paper. 0 drops it (the paper's Fig. 2 ablation).
     iterations: Adam steps on z; 1500 as in the paper.
-    learning_rate: Adam learning rate for z.
+    learning_rate: Adam learning rate for z (the peak, with a schedule).
+    lr_schedule: `constant`, or `cosine`: a linear warm-up over the first
+      5 % of the iterations, then a cosine decay to 0 (as StyleGAN2's
+      projector ramps its learning rate up and down).
     beta1: Adam beta_1 for z.
     restarts: random starts of z per image; the lowest final loss wins.
     batch_size: images optimised together (each with `restarts` z's).
@@ -247,6 +251,8 @@ class InpaintConfig:
   lam: float = 0.003
   iterations: int = 1500
   learning_rate: float = 0.01
+  lr_schedule: str = dataclasses.field(default="constant",
+                                       metadata={"choices": LR_SCHEDULES})
   beta1: float = 0.9
   restarts: int = 1
   batch_size: int = 64
@@ -265,6 +271,7 @@ class InpaintConfig:
     _require_adam(self)
     _require_choice(self, "weighting", WEIGHTINGS)
     _require_choice(self, "blend", BLENDS)
+    _require_choice(self, "lr_schedule", LR_SCHEDULES)
     _require(self.window_size >= 1 and self.window_size % 2 == 1,
              f"window_size={self.window_size}: expected an odd positive "
              "integer")

@@ -23,6 +23,10 @@ from tf_inpaint import summaries
 from tf_inpaint.config import InpaintConfig
 
 _PANEL_IMAGES = 8
+_WARMUP_FRACTION = 0.05
+# Losses are copied to the host for the progress bar and TensorBoard only
+# this often; the search itself needs none of them.
+_REPORT_EVERY = 10
 
 
 @dataclasses.dataclass
@@ -35,7 +39,8 @@ class InpaintResult:
     overlay: M * y + (1 - M) * G(z_hat) (eq. 5).
     blended: the final image by the configured blend (eq. 6 for poisson).
     z: the chosen latent vectors (N, z_dim).
-    contextual_loss, perceptual_loss, total_loss: final losses (N,).
+    contextual_loss, perceptual_loss, total_loss: the losses of the
+      returned z (N,).
   """
   corrupted: np.ndarray
   generated: np.ndarray
@@ -73,20 +78,25 @@ class Inpainter:
                                     [cfg.seed, int(i)], -1.0, 1.0)
         for i in image_indices], axis=0)
 
-  def _make_step(self, z: tf.Variable, optimizer):
+  def _losses(self, z, corrupted, weights):
+    """Per-row contextual, perceptual and total loss of G(z)."""
     cfg = self.config
+    generated = self.generator(z, training=False)
+    contextual = losses.contextual_loss(generated, corrupted, weights)
+    if cfg.lam:
+      perceptual = losses.perceptual_loss(
+          self.discriminator(generated, training=False))
+    else:  # The Fig. 2 ablation needs no pass through D.
+      perceptual = tf.zeros_like(contextual)
+    return contextual, perceptual, contextual + cfg.lam * perceptual
+
+  def _make_step(self, z: tf.Variable, optimizer):
+    """One Adam step on every row of z; returns the losses before it."""
 
     @tf.function(jit_compile=False)
     def step(corrupted, weights):
       with tf.GradientTape() as tape:
-        generated = self.generator(z, training=False)
-        contextual = losses.contextual_loss(generated, corrupted, weights)
-        if cfg.lam:
-          perceptual = losses.perceptual_loss(
-              self.discriminator(generated, training=False))
-        else:  # The Fig. 2 ablation needs no pass through D.
-          perceptual = tf.zeros_like(contextual)
-        total = contextual + cfg.lam * perceptual
+        contextual, perceptual, total = self._losses(z, corrupted, weights)
         # Images are independent: the sum's gradient for a row of z is that
         # image's own gradient.
         objective = tf.reduce_sum(total)
@@ -95,6 +105,16 @@ class Inpainter:
       return contextual, perceptual, total
 
     return step
+
+  def _learning_rate(self):
+    """The z learning rate: a number, or a schedule of Adam's iteration."""
+    cfg = self.config
+    if cfg.lr_schedule == "constant":
+      return cfg.learning_rate
+    warmup = max(1, round(_WARMUP_FRACTION * cfg.iterations))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, cfg.iterations - warmup),
+        warmup_target=cfg.learning_rate, warmup_steps=warmup)
 
   def inpaint(self, images, masks, writer=None,
               originals=None) -> InpaintResult:
@@ -112,13 +132,16 @@ class Inpainter:
     count = len(images)
     batch = min(cfg.batch_size, count)
     z = tf.Variable(tf.zeros([batch * cfg.restarts, self.z_dim]), name="z")
-    optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
+    optimizer = keras.optimizers.Adam(self._learning_rate(),
+                                      beta_1=cfg.beta1)
     optimizer.build([z])
     # Reset between batches instead of a new optimizer: a tf.function keeps
-    # the optimizer it was traced with.
+    # the optimizer it was traced with. The iteration count is reset too, so
+    # every batch follows the same learning-rate schedule.
     optimizer_state = [v for v in optimizer.variables
                        if not v.path.endswith("learning_rate")]
     step = self._make_step(z, optimizer)
+    score = tf.function(self._losses, jit_compile=False)
     parts = []
     for start in range(0, count, batch):
       real = min(batch, count - start)
@@ -129,14 +152,14 @@ class Inpainter:
       for variable in optimizer_state:
         variable.assign(tf.zeros_like(variable))
       parts.append(self._optimise_batch(
-          step, z, images[take], masks[take], real, start // batch, writer,
+          step, score, z, images[take], masks[take], real, start // batch, writer,
           None if originals is None else np.asarray(originals)[take]))
     return InpaintResult(**{
         name: np.concatenate([part[name] for part in parts])
         for name in parts[0]})
 
-  def _optimise_batch(self, step, z, images, masks, real, batch_index, writer,
-                      originals):
+  def _optimise_batch(self, step, score, z, images, masks, real, batch_index,
+                      writer, originals):
     cfg = self.config
     repeat = lambda a: tf.repeat(tf.constant(a), cfg.restarts, axis=0)
     corrupted = repeat(images * masks)
@@ -150,29 +173,36 @@ class Inpainter:
     log_every = max(1, cfg.iterations // 10)
     real_rows = real * cfg.restarts
     for iteration in range(1, cfg.iterations + 1):
-      contextual, perceptual, total = step(corrupted, weights)
+      step_losses = step(corrupted, weights)
+      last = iteration == cfg.iterations
+      global_step = batch_index * cfg.iterations + iteration
+      if writer is not None and (iteration % cfg.image_every == 0 or last):
+        with writer.as_default():
+          self._write_panel(images, masks, originals, z, global_step)
+      logged = self.progress and not sys.stdout.isatty() and (
+          iteration % log_every == 0 or last)
+      if not (logged or last or iteration % _REPORT_EVERY == 0):
+        progbar.update(iteration)
+        continue
       means = {name: float(tf.reduce_mean(value[:real_rows])) for name, value
-               in (("contextual", contextual), ("perceptual", perceptual),
-                   ("total", total))}
+               in zip(("contextual", "perceptual", "total"), step_losses)}
       progbar.update(iteration, list(means.items()))
-      if (self.progress and not sys.stdout.isatty()
-          and (iteration % log_every == 0 or iteration == cfg.iterations)):
+      if logged:
         logging.info("batch %d, iteration %d/%d: contextual %.3f  perceptual "
                      "%.4f  total %.3f", batch_index + 1, iteration,
                      cfg.iterations, means["contextual"], means["perceptual"],
                      means["total"])
       if writer is not None:
-        global_step = batch_index * cfg.iterations + iteration
         with writer.as_default():
           summaries.write_scalars({f"{name}_loss": value
                                    for name, value in means.items()},
                                   global_step)
-          if iteration % cfg.image_every == 0 or iteration == cfg.iterations:
-            self._write_panel(images, masks, originals, z, global_step)
-    # Keep, per image, the restart with the lowest final loss.
-    total = tf.reshape(total, [-1, cfg.restarts])
-    best = tf.argmax(-total, axis=1, output_type=tf.int32) + tf.range(
-        tf.shape(total)[0]) * cfg.restarts
+    # A step returns the losses of z before its update: score the final z,
+    # which is what is returned, and keep per image the best restart.
+    contextual, perceptual, total = score(z, corrupted, weights)
+    best = tf.argmin(tf.reshape(total, [-1, cfg.restarts]), axis=1,
+                     output_type=tf.int32) + tf.range(
+                         tf.shape(total)[0] // cfg.restarts) * cfg.restarts
     chosen_z = tf.gather(z, best)
     generated = self.generator(chosen_z, training=False).numpy()
     overlay = blend_lib.overlay(images, generated, masks)
@@ -186,7 +216,7 @@ class Inpainter:
         "z": chosen_z.numpy()[:real],
         "contextual_loss": tf.gather(contextual, best).numpy()[:real],
         "perceptual_loss": tf.gather(perceptual, best).numpy()[:real],
-        "total_loss": tf.gather(tf.reshape(total, [-1]), best).numpy()[:real],
+        "total_loss": tf.gather(total, best).numpy()[:real],
     }
 
   def _write_panel(self, images, masks, originals, z, step):
