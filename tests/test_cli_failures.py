@@ -51,7 +51,7 @@ CASES = [
      "cannot write there"),
     ("train", lambda t, r: [f"--logdir={_file(t)}"],
      "exists and is not a directory"),
-    ("train", lambda t, r: [f"--init_from={t}"], "not a run directory"),
+    ("train", lambda t, r: [f"--init_from={t}"], "nor a run directory"),
     ("inpaint", lambda t, r: ["--seed=-1"], "seed=-1: expected >= 0"),
     ("inpaint", lambda t, r: ["--lam=inf"], "lam=inf: expected a finite"),
     ("inpaint", lambda t, r: [f"--outdir={_file(t)}/out"],

@@ -198,7 +198,7 @@ def _all_missing_mask(tmp_path):
                       f"--mask_file={_all_missing_mask(t)}"],
      "has no known pixel"),
     (lambda t, r, f: [f"--images={f}", f"--model={t / 'images'}"],
-     "not a run directory"),
+     "nor a run directory"),
     (lambda t, r, f: [f"--images={f}", f"--model={_mismatched_model(r, t)}"],
      "matches config.json"),
 ])

@@ -30,15 +30,27 @@ def _rewrite(path, change):
   np.savez(path, **change(arrays))
 
 
-def test_every_architecture_builds_and_has_an_objective():
+def test_every_architecture_builds_and_has_an_objective(tmp_path):
+  tiny = dict(image_size=32, base_filters=4, z_dim=8)
+  generator_dir = str(tmp_path / "generator")
+  os.makedirs(generator_dir)
+  dcgan = config.ModelConfig(**tiny)
+  models.export_weights(*models.build(dcgan),
+                        os.path.join(generator_dir, models.WEIGHTS_FILENAME))
+  config.save_run_config(generator_dir, dcgan, None)
   for name, row in models.ARCHITECTURES.items():
     family = next(iter(row.mask_families)) if row.mask_families else None
-    model_config = config.ModelConfig(image_size=32, base_filters=4, z_dim=8,
-                                      architecture=name, mask_family=family)
+    model_config = config.ModelConfig(
+        **tiny, architecture=name, mask_family=family,
+        generator=generator_dir if row.inverts_generator else None)
+    if row.inverts_generator:
+      model_config = models.bind_generator(model_config)
     generator, discriminator = models.build(model_config)
-    images = generator(*row.example_inputs(model_config))
-    assert images.shape == (1, 32, 32, 3)
-    assert discriminator(images).shape == (1, 1)
+    outputs = generator(*row.example_inputs(model_config))
+    assert (discriminator is not None) == row.adversarial, name
+    if row.adversarial:
+      assert outputs.shape == (1, 32, 32, 3)
+      assert discriminator(outputs).shape == (1, 1)
     objective = models.make_objective(model_config, seed=0)
     for member in typing.get_type_hints(models.Objective):
       assert hasattr(objective, member), (name, member)
@@ -47,7 +59,7 @@ def test_every_architecture_builds_and_has_an_objective():
 
 
 @pytest.mark.parametrize("architecture, family, message", [
-    ("vae", None, "architecture='vae': expected one of dcgan, context_encoder"),
+    ("vae", None, "architecture='vae': expected one of dcgan, context_encoder, encoder"),
     ("context_encoder", None, "needs a mask family, one of center, random"),
     ("context_encoder", "left", "mask_family=left"),
     ("dcgan", "center", "is not trained on one mask family"),

@@ -66,11 +66,16 @@ class ModelConfig:
       doubled at every halving of resolution (64 gives 4x4x512 at 64x64).
     channels: image channels.
     architecture: what to train, a row of `models.ARCHITECTURES`: `dcgan`
-      (the paper's; G maps z to an image) or `context_encoder` (Pathak et
-      al.'s baseline; G maps an image with holes to a completed one).
+      (the paper's; G maps z to an image), `context_encoder` (Pathak et
+      al.'s baseline; G maps an image with holes to a completed one) or
+      `encoder` (maps an image with holes to a starting z for a DCGAN).
     mask_family: the masks a context encoder learns to fill: `center`, or
       `random` (random80 or pattern per batch); none for a DCGAN, which
       serves every mask.
+    generator: for an `encoder`: the DCGAN it inverts (a bundled name or a
+      path), which stays frozen; its image size and z_dim are the encoder's.
+    generator_digest: for an `encoder`: the fingerprint of that G's weights,
+      filled in when training starts, checked wherever the encoder is used.
   """
   image_size: int = 64
   z_dim: int = 100
@@ -78,6 +83,8 @@ class ModelConfig:
   channels: int = 3
   architecture: str = "dcgan"
   mask_family: str | None = None
+  generator: str | None = None
+  generator_digest: str | None = None
 
   def __post_init__(self):
     _require(self.image_size in SUPPORTED_IMAGE_SIZES,

@@ -108,7 +108,7 @@ def reconstruction_loss(predictions, images, masks, overlap: int):
   return squared / tf.maximum(missing, 1.0)
 
 
-def _random_pixel_masks(count, size, seed):
+def random_pixel_masks(count, size, seed):
   """random80 in the graph: exactly round(0.8 S^2) missing pixels per image."""
   missing = round(masks_lib.DEFAULT_MISSING_FRACTION * size * size)
   noise = tf.random.stateless_uniform([count, size * size], seed)
@@ -139,7 +139,7 @@ class MaskSampler:
     use_pattern = tf.random.stateless_uniform([], seeds[1]) < 0.5
     return tf.cond(use_pattern,
                    lambda: tf.gather(self.patterns, indices),
-                   lambda: _random_pixel_masks(count, self.size, seeds[2]))
+                   lambda: random_pixel_masks(count, self.size, seeds[2]))
 
 
 class ContextEncoderObjective:

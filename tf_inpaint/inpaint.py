@@ -5,8 +5,9 @@
 
 Every image has its own z (`restarts` of them), all held in one tf.Variable
 and updated together by Adam in one `@tf.function` step; G and D run in
-inference mode and only z is trained. Each image's starting z depends on the
-seed and the image's index only, so results do not depend on batching.
+inference mode and only z is trained. Each image's random starting z depends
+on the seed and the image's index only, and a learned start (`encoder`) on the
+image alone, so results do not depend on batching.
 """
 import dataclasses
 import sys
@@ -62,21 +63,43 @@ class Inpainter:
 
   def __init__(self, generator: keras.Model, discriminator: keras.Model,
                config: InpaintConfig = InpaintConfig(),
-               progress: bool = False):
+               progress: bool = False, encoder: keras.Model | None = None):
+    """
+    Args:
+      generator, discriminator: the trained DCGAN.
+      config: the search's settings.
+      progress: show a progress bar (or log lines when not on a terminal).
+      encoder: a z encoder trained for this generator: each image's first
+        start is then E(image, mask) instead of a random z.
+    Raises:
+      InputError: if `encoder` was trained for another generator.
+    """
+    if encoder is not None:
+      models.check_encoder_fits(encoder.config, generator, "encoder",
+                                encoder.name)
     # Private frozen copies: faster, and the caller's networks stay untouched.
     self.generator, self.discriminator = models.frozen_copy(generator,
                                                               discriminator)
+    self.encoder = encoder
     self.config = config
     self.progress = progress
     self.z_dim = generator.config.z_dim
 
-  def initial_z(self, image_indices) -> tf.Tensor:
-    """(len(image_indices) * restarts, z_dim) starting points, image-major."""
+  def initial_z(self, image_indices, images=None, masks=None) -> tf.Tensor:
+    """(len(image_indices) * restarts, z_dim) starting points, image-major.
+
+    Random starts depend on the seed and the image's index only; with an
+    encoder, the first start of each image is E(image, mask) instead.
+    """
     cfg = self.config
-    return tf.concat([
+    starts = tf.stack([
         tf.random.stateless_uniform([cfg.restarts, self.z_dim],
                                     [cfg.seed, int(i)], -1.0, 1.0)
-        for i in image_indices], axis=0)
+        for i in image_indices])
+    if self.encoder is not None:
+      learned = self.encoder(images * masks, masks, training=False)
+      starts = tf.concat([learned[:, None], starts[:, 1:]], axis=1)
+    return tf.reshape(starts, [-1, self.z_dim])
 
   def _losses(self, z, corrupted, weights):
     """Per-row contextual, perceptual and total loss of G(z)."""
@@ -148,7 +171,7 @@ class Inpainter:
       # The last batch is padded by repeating its last image; padded rows are
       # optimised independently and dropped.
       take = np.minimum(np.arange(start, start + batch), count - 1)
-      z.assign(self.initial_z(take))
+      z.assign(self.initial_z(take, images[take], masks[take]))
       for variable in optimizer_state:
         variable.assign(tf.zeros_like(variable))
       parts.append(self._optimise_batch(

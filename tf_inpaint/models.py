@@ -20,6 +20,7 @@ import tensorflow as tf
 from tf_inpaint import checkpoints
 from tf_inpaint import config as config_lib
 from tf_inpaint import context_encoder
+from tf_inpaint import encoder as encoder_lib
 from tf_inpaint import layers as blocks
 from tf_inpaint import networks
 from tf_inpaint.config import ModelConfig
@@ -63,13 +64,19 @@ class Architecture:
     mask_families: the mask families it can be trained on (None: it takes no
       `mask_family`), each mapped to the evaluation masks it covers.
     run_suffix: appended to default run directory names.
+    adversarial: whether it is trained against a discriminator.
+    inverts_generator: whether it is trained for one frozen DCGAN
+      (`ModelConfig.generator`), which its objective then receives as a
+      third argument.
   """
   generator: Callable[..., keras.Model]
   example_inputs: Callable[[ModelConfig], tuple]
-  objective: Callable[[ModelConfig, int], Objective]
+  objective: Callable[..., Objective]
   needs_discriminator: bool
   mask_families: dict | None = None
   run_suffix: str = ""
+  adversarial: bool = True
+  inverts_generator: bool = False
 
 
 def _image_and_mask(config: ModelConfig) -> tuple:
@@ -90,6 +97,14 @@ ARCHITECTURES = {
         needs_discriminator=False,
         mask_families=context_encoder.MASK_FAMILIES,
         run_suffix="_ce"),
+    "encoder": Architecture(
+        generator=encoder_lib.Encoder,
+        example_inputs=_image_and_mask,
+        objective=encoder_lib.EncoderObjective,
+        needs_discriminator=False,
+        run_suffix="_encoder",
+        adversarial=False,
+        inverts_generator=True),
 }
 
 
@@ -111,6 +126,12 @@ def architecture(config: ModelConfig) -> Architecture:
   elif config.mask_family is not None:
     raise InputError(f"mask_family={config.mask_family}: a "
                      f"{config.architecture} is not trained on one mask family")
+  if row.inverts_generator and not config.generator:
+    raise InputError(f"generator: an {config.architecture} needs the DCGAN it "
+                     "inverts (--generator=celeba64 or a run directory)")
+  if not row.inverts_generator and config.generator:
+    raise InputError(f"generator={config.generator}: only an encoder is "
+                     f"trained for a generator, not a {config.architecture}")
   return row
 
 
@@ -123,15 +144,82 @@ def build_generator(config: ModelConfig, name: str = "generator"):
 
 
 def build(config: ModelConfig):
-  """Creates G and D with their weights, ready to restore or train."""
-  discriminator = networks.Discriminator(config, name="discriminator")
+  """Creates G and D with their weights, ready to restore or train.
+
+  D is None for an architecture trained without one.
+  """
+  row = architecture(config)
   generator = build_generator(config)
-  discriminator(generator(*architecture(config).example_inputs(config)))
+  if not row.adversarial:
+    return generator, None
+  discriminator = networks.Discriminator(config, name="discriminator")
+  discriminator(generator(*row.example_inputs(config)))
   return generator, discriminator
 
 
 def make_objective(config: ModelConfig, seed: int) -> Objective:
-  return architecture(config).objective(config, seed)
+  row = architecture(config)
+  if row.inverts_generator:
+    return row.objective(config, seed, inverted_generator(config))
+  return row.objective(config, seed)
+
+
+# What an encoder takes from the DCGAN it inverts.
+_INHERITED_FIELDS = ("image_size", "z_dim", "channels")
+
+
+def bind_generator(config: ModelConfig, given=()) -> ModelConfig:
+  """An encoder's config completed from its DCGAN: sizes and G's digest.
+
+  Args:
+    config: an encoder's config naming its `generator`.
+    given: fields the user set, which must then agree with G's.
+  Raises:
+    InputError: if `generator` is not a readable DCGAN, or disagrees with a
+      `given` field.
+  """
+  generator_config, _, generator, _ = load(config.generator, "dcgan",
+                                           flag="generator")
+  for name in given:
+    if name in _INHERITED_FIELDS and (getattr(config, name) !=
+                                      getattr(generator_config, name)):
+      raise InputError(
+          f"{name}={getattr(config, name)}: the generator {config.generator} "
+          f"has {name}={getattr(generator_config, name)}; leave it out")
+  return dataclasses.replace(
+      config, generator_digest=encoder_lib.generator_digest(generator),
+      **{name: getattr(generator_config, name) for name in _INHERITED_FIELDS})
+
+
+def inverted_generator(config: ModelConfig) -> keras.Model:
+  """The frozen DCGAN generator an encoder config names, checked by digest."""
+  generator = load(config.generator, "dcgan", flag="generator")[2]
+  check_encoder_fits(config, generator, "generator", config.generator)
+  return frozen_copy(generator)[0]
+
+
+def check_encoder_fits(config: ModelConfig, generator: keras.Model,
+                       flag: str, value: str) -> None:
+  """Refuses an encoder config trained for a G other than `generator`.
+
+  Args:
+    flag, value: the flag that named the mismatched model, for the message.
+  """
+  digest = encoder_lib.generator_digest(generator)
+  if config.generator_digest != digest:
+    raise InputError(
+        f"{flag}={value}: the encoder was trained for another generator "
+        f"({config.generator}, digest {config.generator_digest}; this "
+        f"generator's is {digest}); train one for it with bin/train "
+        "--architecture=encoder --generator=...")
+
+
+def load_encoder(encoder: str, generator: keras.Model,
+                 flag: str = "encoder") -> keras.Model:
+  """Loads an encoder and checks that it was trained for `generator`."""
+  config, _, model, _ = load(encoder, "encoder", flag=flag)
+  check_encoder_fits(config, generator, flag, encoder)
+  return model
 
 
 def _weights_by_path(model: keras.Model) -> dict:
@@ -150,15 +238,19 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
     targets[path].assign(weight)
 
 
-def frozen_copy(generator: keras.Model, discriminator: keras.Model):
-  """Copies of G and D for inference only, with phase kernels computed once.
+def frozen_copy(generator: keras.Model, discriminator: keras.Model = None):
+  """Copies of G and D (if given) for inference only, phase kernels computed once.
 
   Inpainting calls G and D thousands of times with fixed weights; rebuilding
   the phase kernels each time dominates small batches. Copies, so the
   originals stay trainable and no cache can go stale.
   """
   copy_g, copy_d = build(generator.config)
+  if discriminator is None:
+    copy_d = None
   for source, target in ((generator, copy_g), (discriminator, copy_d)):
+    if source is None:
+      continue
     copy_weights(source, target)
     for layer in target._flatten_layers():  # pylint: disable=protected-access
       if isinstance(layer, blocks.FreezablePhases):
@@ -252,6 +344,19 @@ def _first_non_finite(*nets) -> str | None:
   return None
 
 
+def load_config(model: str, flag: str = "model"):
+  """(ModelConfig, TrainConfig or None) of a bundled, run or exported model."""
+  directory = resolve(model)
+  if not os.path.isfile(os.path.join(directory, config_lib.CONFIG_FILENAME)):
+    raise InputError(f"{flag}={model}: neither a bundled model "
+                     f"({', '.join(BUNDLED_MODELS)}) nor a run directory (no "
+                     f"{config_lib.CONFIG_FILENAME})")
+  try:
+    return config_lib.load_run_config(directory)
+  except InputError as e:
+    raise InputError(f"{flag}={model}: {e}") from e
+
+
 def load(model: str, architecture_name: str | None = None,
          flag: str = "model", ema: bool = True):
   """Rebuilds G and D from a run directory, an export or a bundled model.
@@ -270,7 +375,7 @@ def load(model: str, architecture_name: str | None = None,
       or its weights cannot be read or do not fit its config.
   """
   directory = resolve(model)
-  model_config, train_config = config_lib.load_run_config(directory)
+  model_config, train_config = load_config(model, flag)
   try:
     row = architecture(model_config)
   except InputError as e:

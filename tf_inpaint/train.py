@@ -47,8 +47,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 def check_warm_start_source(source: str,
                             model_config: config_lib.ModelConfig) -> None:
   """Refuses an `init_from` whose networks differ from the run's."""
-  source_config, _ = config_lib.load_run_config(
-      models.resolve(source))
+  source_config, _ = models.load_config(source, "init_from")
   differences = config_lib.config_differences(source_config, model_config)
   if differences:
     raise InputError(f"init_from={source}: a different model "
@@ -153,7 +152,9 @@ class Trainer:
     outputs.check_directory_flag("run_dir", run_dir)
     outputs.check_directory_flag("logdir", self.log_dir)
     self.stop_signal = None  # the signal that stopped training, if any
-    models.architecture(model_config)  # refused here, before any work
+    row = models.architecture(model_config)  # refused here, before any work
+    if row.inverts_generator and not model_config.generator_digest:
+      self.model_config = model_config = models.bind_generator(model_config)
     cfg = train_config
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
                                    cfg.first_image, cfg.num_images)
@@ -175,20 +176,21 @@ class Trainer:
           self.model_config)
       self.g_optimizer = keras.optimizers.Adam(cfg.learning_rate,
                                                beta_1=cfg.beta1)
-      self.d_optimizer = keras.optimizers.Adam(cfg.learning_rate,
-                                               beta_1=cfg.beta1)
       # Built eagerly: building inside the first strategy.run fails to trace.
       self.g_optimizer.build(self.generator.trainable_variables)
-      self.d_optimizer.build(self.discriminator.trainable_variables)
+      self.d_optimizer = None
+      if self.discriminator is not None:
+        self.d_optimizer = keras.optimizers.Adam(cfg.learning_rate,
+                                                 beta_1=cfg.beta1)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.ema_generator = (models.build_generator(self.model_config)
                             if cfg.ema_decay else None)
     tracked = dict(generator=self.generator, discriminator=self.discriminator,
                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
-                   step=self.step)
-    if self.ema_generator is not None:
-      tracked["ema_generator"] = self.ema_generator
-    self.checkpoint = tf.train.Checkpoint(**tracked)
+                   step=self.step, ema_generator=self.ema_generator)
+    self.checkpoint = tf.train.Checkpoint(
+        **{name: value for name, value in tracked.items() if value is not None})
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
         max_to_keep=_CHECKPOINTS_KEPT)
@@ -202,31 +204,35 @@ class Trainer:
     seed = tf.random.experimental.stateless_fold_in(
         tf.random.experimental.stateless_fold_in(self._noise_seed, step),
         tf.cast(replica_id, tf.int64))
+    adversarial = self.discriminator is not None
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
       fake, extras = self.objective.fake(self.generator, real, seed)
-      real_logits = self.discriminator(real, training=True)
-      fake_logits = self.discriminator(fake, training=True)
-      d_loss = tf.nn.compute_average_loss(
-          losses.discriminator_loss(real_logits, fake_logits),
-          global_batch_size=cfg.batch_size)
+      fake_logits = None
+      if adversarial:
+        real_logits = self.discriminator(real, training=True)
+        fake_logits = self.discriminator(fake, training=True)
+        d_loss = tf.nn.compute_average_loss(
+            losses.discriminator_loss(real_logits, fake_logits),
+            global_batch_size=cfg.batch_size)
       g_loss = tf.nn.compute_average_loss(
           self.objective.generator_loss(fake_logits, extras),
           global_batch_size=cfg.batch_size)
     g_vars = self.generator.trainable_variables
-    d_vars = self.discriminator.trainable_variables
     self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars),
                                          g_vars))
-    self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars),
-                                         d_vars))
-    return {
-        "d_loss": d_loss,
-        "g_loss": g_loss,
-        "d_real": tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
-        "d_fake": tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size,
-        **{name: tf.nn.compute_average_loss(value,
-                                            global_batch_size=cfg.batch_size)
-           for name, value in extras.items()},
-    }
+    metrics = {"g_loss": g_loss}
+    if adversarial:
+      d_vars = self.discriminator.trainable_variables
+      self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars),
+                                           d_vars))
+      metrics.update(
+          d_loss=d_loss,
+          d_real=tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
+          d_fake=tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size)
+    return {**metrics,
+            **{name: tf.nn.compute_average_loss(
+                value, global_batch_size=cfg.batch_size)
+               for name, value in extras.items()}}
 
   @tf.function(jit_compile=False)  # XLA is slower on CPU and breaks summaries.
   def _train_step(self, iterator):
@@ -272,11 +278,11 @@ class Trainer:
     if self.ema_generator is not None:
       copies.append((models.load(source, flag="init_from")[2],
                      self.ema_generator))
-    if discriminator is None:
+    if discriminator is None and self.discriminator is not None:
       logging.warning("init_from=%s holds no discriminator; D starts from "
                       "random weights", source)
     for origin, target in copies:
-      if origin is not None:
+      if origin is not None and target is not None:
         models.copy_weights(origin, target)
     logging.info("Warm start from %s (fresh optimizers)", source)
 
@@ -381,6 +387,8 @@ class Trainer:
   def _check_finite(self, metrics: dict, step: int) -> None:
     """Stops at the first non-finite loss; nothing after it is saved."""
     for name in ("d_loss", "g_loss"):
+      if name not in metrics:
+        continue
       value = float(metrics[name])
       if not math.isfinite(value):
         kept = self.manager.latest_checkpoint
@@ -398,11 +406,13 @@ class Trainer:
   def _log_progress(self, step: int, metrics: dict) -> None:
     remaining = (self.train_config.steps - step) * self.train_config.batch_size
     eta = remaining / max(metrics["images_per_second"], 1e-9)
-    extras = "".join(f"  {name} {metrics[name]:.4f}"
-                     for name in self.objective.extra_metrics)
+    shown = "".join(
+        f"  {label} {metrics[name]:{fmt}}" for name, label, fmt in (
+            ("d_loss", "d_loss", ".4f"), ("g_loss", "g_loss", ".4f"),
+            ("d_real", "D(x)", ".3f"), ("d_fake", "D(G(z))", ".3f"),
+            *((name, name, ".4f") for name in self.objective.extra_metrics))
+        if name in metrics)
     logging.info(
-        "step %d/%d  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f%s  "
-        "%.1f img/s  eta %s", step, self.train_config.steps,
-        metrics["d_loss"], metrics["g_loss"], metrics["d_real"],
-        metrics["d_fake"], extras, metrics["images_per_second"],
+        "step %d/%d%s  %.1f img/s  eta %s", step, self.train_config.steps,
+        shown, metrics["images_per_second"],
         f"{int(eta // 3600)}:{time.strftime('%M:%S', time.gmtime(eta))}")

@@ -1,9 +1,11 @@
-r"""`bin/train`: train a DCGAN (or a Context Encoder) into a run directory.
+r"""`bin/train`: train a DCGAN, a Context Encoder or a z encoder into a run dir.
 
   bin/train --dataset=svhn_cropped
   bin/train --dataset=folder:../shared/data/celeba/img_align_celeba_half \
       --crop=celeba --image_size=64
   bin/train --architecture=context_encoder --mask_family=center --dataset=celeb_a
+  bin/train --architecture=encoder --generator=celeba64 --base_filters=32 \
+      --dataset=folder:../shared/data/celeba/img_align_celeba_half --crop=celeba
   tensorboard --logdir tensorboard_logs
 """
 import os
@@ -15,6 +17,8 @@ from tf_inpaint import config
 from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
+# Set from the data (channels) or the encoder's generator, not by flags.
+_DERIVED_MODEL_FIELDS = ("channels", "generator_digest")
 
 
 def define_flags() -> None:
@@ -23,7 +27,7 @@ def define_flags() -> None:
   families = sorted({family for row in models.ARCHITECTURES.values()
                      for family in row.mask_families or ()})
   config_flags.define_config_flags(
-      config.ModelConfig, exclude=("channels",),
+      config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS,
       choices={"architecture": list(models.ARCHITECTURES),
                "mask_family": families})
   config_flags.define_config_flags(config.TrainConfig)
@@ -50,8 +54,13 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 
 def main() -> None:
   from tf_inpaint import train  # pylint: disable=g-import-not-at-top
-  model_config = config_flags.config_from_flags(config.ModelConfig,
-                                                exclude=("channels",))
+  model_config = config_flags.config_from_flags(
+      config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
+  if model_config.generator:
+    from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+    model_config = models.bind_generator(
+        model_config, given=[name for name in ("image_size", "z_dim")
+                             if FLAGS[name].present])
   train_config = config_flags.config_from_flags(config.TrainConfig)
   run_dir = FLAGS.run_dir or default_run_dir(FLAGS.dataset, model_config)
   trainer = train.Trainer(model_config, train_config, run_dir, FLAGS.logdir)
