@@ -153,3 +153,46 @@ def test_cosine_schedule_restarts_for_every_batch(nets, target):
   batched = _inpainter(nets, iterations=20, batch_size=2,
                        lr_schedule="cosine").inpaint(y5, mask)
   np.testing.assert_allclose(batched.z, whole.z, atol=1e-5)
+
+
+def test_tuning_lowers_the_contextual_loss_and_keeps_known_pixels(nets):
+  _, generator, _ = nets
+  # Targets G cannot make exactly: G's images with a pattern added.
+  y = np.clip(generator(tf.random.stateless_uniform(
+      [4, 8], [9, 9], -0.8, 0.8)).numpy() + 0.3 * np.sin(
+          np.arange(32) / 2.0)[None, :, None, None], -1, 1).astype(np.float32)
+  mask = masks.make_masks("center", 4, 32)
+  searched = _inpainter(nets, iterations=30).inpaint(y, mask)
+  tuned = _inpainter(nets, iterations=30, tune_iters=30,
+                     tune_learning_rate=1e-3, tune_penalty=1.0).inpaint(
+                         y, mask)
+  assert np.all(tuned.contextual_loss < 0.9 * searched.contextual_loss)
+  np.testing.assert_array_equal(tuned.z, searched.z)  # z stays fixed
+  known = np.broadcast_to(mask > 0, y.shape)
+  np.testing.assert_array_equal(tuned.blended[known], y[known])
+  contextual, _, _ = _fresh_losses(nets, searched, y, mask)
+  np.testing.assert_allclose(searched.contextual_loss, contextual, rtol=1e-4)
+
+
+def test_tuning_penalty_keeps_the_output_near_the_prior(nets, target):
+  _, y = target
+  mask = masks.make_masks("center", 4, 32)
+  searched = _inpainter(nets, iterations=20).inpaint(y, mask)
+  distance = {}
+  for penalty in (0.0, 1e4):
+    tuned = _inpainter(nets, iterations=20, tune_iters=20,
+                       tune_learning_rate=1e-3,
+                       tune_penalty=penalty).inpaint(y, mask)
+    distance[penalty] = np.abs(tuned.generated - searched.generated).mean()
+  assert distance[1e4] < 0.5 * distance[0.0]
+
+
+def test_tuned_results_do_not_depend_on_batching(nets, target):
+  _, y = target
+  y5 = np.concatenate([y, y[:1]])
+  mask = masks.make_masks("random80", 5, 32, seed=2)
+  settings = dict(iterations=10, tune_iters=10, tune_learning_rate=1e-3)
+  whole = _inpainter(nets, batch_size=5, **settings).inpaint(y5, mask)
+  batched = _inpainter(nets, batch_size=2, **settings).inpaint(y5, mask)
+  np.testing.assert_allclose(batched.generated, whole.generated, atol=1e-4)
+  np.testing.assert_allclose(batched.total_loss, whole.total_loss, rtol=1e-4)

@@ -251,6 +251,11 @@ class InpaintConfig:
       fraction of a window around each known pixel) or `binary` (the mask).
     window_size: side of the importance window; 7 as in the paper.
     blend: `poisson` (eq. 6, closed form) or `overlay` (eq. 5).
+    tune_iters: after the search, Adam steps on a per-image copy of G's last
+      two layers with z fixed (`tuning.py`); 0 = the paper's method.
+    tune_learning_rate: Adam learning rate of that tuning.
+    tune_penalty: weight of the tuned layers' squared change relative to
+      their prior weights; higher keeps the fill closer to the prior.
     seed: seed of the initial z's (and, in bin/inpaint and bin/evaluate, of
       the masks).
     image_every: iterations between TensorBoard image panels.
@@ -268,6 +273,9 @@ class InpaintConfig:
   window_size: int = 7
   blend: str = dataclasses.field(default="poisson",
                                  metadata={"choices": BLENDS})
+  tune_iters: int = 0
+  tune_learning_rate: float = 1e-4
+  tune_penalty: float = 100.0
   seed: int = 0
   image_every: int = 100
 
@@ -279,6 +287,12 @@ class InpaintConfig:
     _require_choice(self, "weighting", WEIGHTINGS)
     _require_choice(self, "blend", BLENDS)
     _require_choice(self, "lr_schedule", LR_SCHEDULES)
+    _require(self.tune_iters >= 0,
+             f"tune_iters={self.tune_iters}: expected >= 0 (0 = no tuning)")
+    _require(self.tune_learning_rate > 0,
+             f"tune_learning_rate={self.tune_learning_rate}: expected > 0")
+    _require(self.tune_penalty >= 0,
+             f"tune_penalty={self.tune_penalty}: expected >= 0")
     _require(self.window_size >= 1 and self.window_size % 2 == 1,
              f"window_size={self.window_size}: expected an odd positive "
              "integer")

@@ -1,5 +1,6 @@
 """The paper's comparisons as numbers: every method on the same images and masks."""
 import dataclasses
+import time
 
 import numpy as np
 
@@ -12,16 +13,24 @@ from tf_inpaint.config import InpaintConfig
 from tf_inpaint.errors import InputError
 from tf_inpaint.inpaint import Inpainter
 
-# Our method and its ablations: name -> changes to the InpaintConfig.
+# Our method, its ablations and extensions: name -> changes to the
+# InpaintConfig. `ours` is the paper's method whatever the flags say of
+# tuning; `ours_tuned` tunes for --tune_iters (or DEFAULT_TUNE_ITERS).
 OURS = {
-    "ours": {},
-    "ours_no_perceptual": {"lam": 0.0},  # Fig. 2
-    "ours_binary": {"weighting": "binary"},  # W = M instead of importance
+    "ours": {"tune_iters": 0},
+    "ours_no_perceptual": {"lam": 0.0, "tune_iters": 0},  # Fig. 2
+    "ours_binary": {"weighting": "binary", "tune_iters": 0},  # W = M
+    "ours_encoder": {"tune_iters": 0},  # the search starts from E(y, M)
+    "ours_tuned": {},  # the search, then per-image tuning of G
 }
+DEFAULT_TUNE_ITERS = 100
+ENCODER_METHODS = ("ours_encoder",)
 BASELINES = ("tv", "lowrank", "nn", "biharmonic", "context_encoder")
 METHODS = (*OURS, *BASELINES)
-# Methods that need nothing beyond the DCGAN itself; the default selection.
-SELF_CONTAINED_METHODS = tuple(m for m in METHODS if m != "context_encoder")
+# The default selection: the paper's comparisons that need nothing beyond
+# the DCGAN itself.
+DEFAULT_METHODS = ("ours", "ours_no_perceptual", "ours_binary", "tv",
+                   "lowrank", "nn", "biharmonic")
 
 
 def check_names(masks, methods) -> None:
@@ -50,14 +59,26 @@ class MaskEvaluation:
   outputs: dict[str, np.ndarray]
 
 
+def ours_config(method: str, inpaint_config: InpaintConfig) -> InpaintConfig:
+  """The InpaintConfig one of our methods runs with."""
+  config = dataclasses.replace(inpaint_config, **OURS[method])
+  if method == "ours_tuned" and not config.tune_iters:
+    config = dataclasses.replace(config, tune_iters=DEFAULT_TUNE_ITERS)
+  return config
+
+
 def run_method(method, corrupted, masks, generator, discriminator,
                inpaint_config, nn_images, progress=False,
-               context_encoder_model=None):
+               context_encoder_model=None, encoder=None):
   """One method's filled images for corrupted images (holes are zero)."""
   if method in OURS:
-    config = dataclasses.replace(inpaint_config, **OURS[method])
-    return Inpainter(generator, discriminator, config,
-                     progress=progress).inpaint(corrupted, masks).blended
+    if method in ENCODER_METHODS and encoder is None:
+      raise InputError(f"methods={method}: needs an encoder trained for the "
+                       "model (--encoder=RUN_DIR, or a bundled model's own)")
+    return Inpainter(generator, discriminator,
+                     ours_config(method, inpaint_config), progress=progress,
+                     encoder=encoder if method in ENCODER_METHODS else None
+                     ).inpaint(corrupted, masks).blended
   if method == "tv":
     return baselines.total_variation(corrupted, masks)
   if method == "lowrank":
@@ -77,13 +98,15 @@ def run_method(method, corrupted, masks, generator, discriminator,
 def evaluate(images, mask_names, methods, generator, discriminator,
              inpaint_config: InpaintConfig = InpaintConfig(), seed: int = 0,
              nn_images=None, missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
-             progress=print, context_encoders=()):
+             progress=print, context_encoders=(), encoder=None):
   """Runs every method on every mask; returns (result rows, evaluations).
 
   Each row is {"method", "mask", "psnr", "ssim", "psnr_hole", "ssim_hole",
-  "l1_hole", "n"}, means over the images. Masks come from `seed`, so the same
-  seed gives the same masks and numbers. `context_encoders` are the loaded
-  ContextEncoders; each mask uses the one trained on its family.
+  "l1_hole", "seconds_per_image", "n"}: means over the images, and the wall
+  clock of the method on them all divided by their number. Masks come from
+  `seed`, so the same seed gives the same masks and numbers.
+  `context_encoders` are the loaded ContextEncoders; each mask uses the one
+  trained on its family. `encoder` is the z encoder of `ours_encoder`.
   """
   check_names(mask_names, methods)
   size = images.shape[1]
@@ -97,20 +120,28 @@ def evaluate(images, mask_names, methods, generator, discriminator,
     evaluation = MaskEvaluation(mask_name, mask, corrupted, {})
     for method in methods:
       progress(f"{mask_name}: {method} on {len(images)} images")
+      start = time.perf_counter()
       filled = run_method(method, corrupted, mask, generator, discriminator,
                           inpaint_config, nn_images, progress=True,
-                          context_encoder_model=encoders.get(mask_name))
+                          context_encoder_model=encoders.get(mask_name),
+                          encoder=encoder)
+      seconds = (time.perf_counter() - start) / len(images)
       evaluation.outputs[method] = filled
       scores = metrics.image_metrics(images, filled, mask)
       rows.append({"method": method, "mask": mask_name, "n": len(images),
                    **{k: float(np.mean(scores[k])) for k in
-                      ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole")}})
+                      ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole")},
+                   "seconds_per_image": seconds})
     evaluations.append(evaluation)
   return rows, evaluations
 
 
-def markdown_table(rows, value: str = "psnr") -> str:
-  """Masks as rows, methods as columns (CVPR Table 1's layout), in dB."""
+def markdown_table(rows, value: str = "psnr", best=max,
+                   digits: int = 2) -> str:
+  """Masks as rows, methods as columns (CVPR Table 1's layout).
+
+  The `best` (max, or min for times) of each row is in bold.
+  """
   masks = list(dict.fromkeys(r["mask"] for r in rows))
   methods = list(dict.fromkeys(r["method"] for r in rows))
   lookup = {(r["mask"], r["method"]): r[value] for r in rows}
@@ -119,9 +150,9 @@ def markdown_table(rows, value: str = "psnr") -> str:
   for mask in masks:
     cells = []
     for method in methods:
-      best = max(lookup[(mask, m)] for m in methods)
-      cell = f"{lookup[(mask, method)]:.2f}"
-      cells.append(f"**{cell}**" if lookup[(mask, method)] == best else cell)
+      top = best(lookup[(mask, m)] for m in methods)
+      cell = f"{lookup[(mask, method)]:.{digits}f}"
+      cells.append(f"**{cell}**" if lookup[(mask, method)] == top else cell)
     lines.append(f"| {mask} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 

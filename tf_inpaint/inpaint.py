@@ -21,6 +21,7 @@ from tf_inpaint import blend as blend_lib
 from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import summaries
+from tf_inpaint import tuning
 from tf_inpaint.config import InpaintConfig
 
 _PANEL_IMAGES = 8
@@ -75,12 +76,13 @@ class Inpainter:
       InputError: if `encoder` was trained for another generator.
     """
     if encoder is not None:
-      models.check_encoder_fits(encoder.config, generator, "encoder",
-                                encoder.name)
+      models.check_encoder_fits(encoder.config, generator, "encoder")
     # Private frozen copies: faster, and the caller's networks stay untouched.
     self.generator, self.discriminator = models.frozen_copy(generator,
                                                               discriminator)
     self.encoder = encoder
+    self.tuner = tuning.GeneratorTuner(self.generator, self.discriminator,
+                                       config)
     self.config = config
     self.progress = progress
     self.z_dim = generator.config.z_dim
@@ -103,8 +105,12 @@ class Inpainter:
 
   def _losses(self, z, corrupted, weights):
     """Per-row contextual, perceptual and total loss of G(z)."""
+    return self._image_losses(self.generator(z, training=False), corrupted,
+                              weights)
+
+  def _image_losses(self, generated, corrupted, weights):
+    """Per-image contextual, perceptual and total loss of `generated`."""
     cfg = self.config
-    generated = self.generator(z, training=False)
     contextual = losses.contextual_loss(generated, corrupted, weights)
     if cfg.lam:
       perceptual = losses.perceptual_loss(
@@ -184,10 +190,11 @@ class Inpainter:
   def _optimise_batch(self, step, score, z, images, masks, real, batch_index,
                       writer, originals):
     cfg = self.config
-    repeat = lambda a: tf.repeat(tf.constant(a), cfg.restarts, axis=0)
-    corrupted = repeat(images * masks)
-    weights = repeat(losses.context_weights(
-        tf.constant(masks), cfg.weighting, cfg.window_size).numpy())
+    repeat = lambda a: tf.repeat(a, cfg.restarts, axis=0)
+    known = tf.constant(images * masks)
+    known_weights = losses.context_weights(tf.constant(masks), cfg.weighting,
+                                           cfg.window_size)
+    corrupted, weights = repeat(known), repeat(known_weights)
     # A live bar on a terminal; in a log file, a line every 10 %.
     progbar = keras.utils.Progbar(
         cfg.iterations, verbose=int(self.progress and sys.stdout.isatty()),
@@ -227,7 +234,15 @@ class Inpainter:
                      output_type=tf.int32) + tf.range(
                          tf.shape(total)[0] // cfg.restarts) * cfg.restarts
     chosen_z = tf.gather(z, best)
-    generated = self.generator(chosen_z, training=False).numpy()
+    if cfg.tune_iters:
+      generated = self.tuner.tune(chosen_z, lambda generated: (
+          self._image_losses(generated, known, known_weights)[2]))
+      contextual, perceptual, total = self._image_losses(generated, known,
+                                                         known_weights)
+      best = tf.range(tf.shape(generated)[0])
+    else:
+      generated = self.generator(chosen_z, training=False)
+    generated = generated.numpy()
     overlay = blend_lib.overlay(images, generated, masks)
     blended = blend_lib.blend(images[:real] * masks[:real], generated[:real],
                               masks[:real], cfg.blend)

@@ -199,19 +199,52 @@ def inverted_generator(config: ModelConfig) -> keras.Model:
 
 
 def check_encoder_fits(config: ModelConfig, generator: keras.Model,
-                       flag: str, value: str) -> None:
+                       flag: str, value: str | None = None) -> None:
   """Refuses an encoder config trained for a G other than `generator`.
 
   Args:
-    flag, value: the flag that named the mismatched model, for the message.
+    flag, value: the flag (and its value) that named the mismatched model,
+      for the message.
   """
   digest = encoder_lib.generator_digest(generator)
   if config.generator_digest != digest:
+    named = flag if value is None else f"{flag}={value}"
     raise InputError(
-        f"{flag}={value}: the encoder was trained for another generator "
+        f"{named}: the encoder was trained for another generator "
         f"({config.generator}, digest {config.generator_digest}; this "
         f"generator's is {digest}); train one for it with bin/train "
         "--architecture=encoder --generator=...")
+
+
+def start_encoder(init: str, encoder: str | None, model: str,
+                  generator: keras.Model, flag: str = "init=encoder"):
+  """(name, encoder) that starts the z search, or (None, None) for random.
+
+  Args:
+    init: `encoder`, `random`, or `auto` (the encoder when there is one).
+    encoder: the --encoder flag (a bundled name or path), or None for the
+      bundled encoder of a bundled `model`.
+    model, generator: the --model flag and its loaded G.
+    flag: what asked for an encoder, for the message when there is none.
+  Raises:
+    InputError: for `encoder` with no encoder, an encoder with `random`, or
+      an encoder trained for another generator.
+  """
+  if init not in INITS:
+    raise InputError(f"init={init!r}: expected one of {', '.join(INITS)}")
+  if init == "random":
+    if encoder:
+      raise InputError(f"encoder={encoder}: not used with --init=random; "
+                       "drop one of them")
+    return None, None
+  encoder = encoder or BUNDLED_ENCODERS.get(model)
+  if encoder is None:
+    if init == "encoder":
+      raise InputError(f"{flag}: model {model} has no bundled encoder; "
+                       "pass --encoder=RUN_DIR (bin/train "
+                       f"--architecture=encoder --generator={model})")
+    return None, None
+  return encoder, load_encoder(encoder, generator)
 
 
 def load_encoder(encoder: str, generator: keras.Model,
@@ -266,6 +299,9 @@ BUNDLED_MODELS = {
     "celeba64_ce_random": "celeba64",
 }
 WEIGHTS_FILENAME = "weights.npz"
+# Bundled generator -> the bundled encoder trained for it.
+BUNDLED_ENCODERS = {}
+INITS = ("auto", "encoder", "random")
 
 
 def resolve(model: str) -> str:

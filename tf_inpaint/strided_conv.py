@@ -90,6 +90,22 @@ def conv2d_transpose(inputs, kernel, phases=None):
                            phase_kernel(kernel) if phases is None else phases)
 
 
+def conv2d_transpose_per_example(inputs, kernels):
+  """`conv2d_transpose` with its own (5, 5, out, in) kernel for every example.
+
+  TensorFlow has no convolution with a filter per example, so each is the
+  phase convolution written as a batched matmul over 3x3 patches:
+  (N, H, W, in) and (N, 5, 5, out, in) -> (N, 2H, 2W, out).
+  """
+  _check_even(inputs)
+  in_channels = kernels.shape[4]
+  phases = tf.vectorized_map(phase_kernel, kernels)  # (N, 3, 3, in, 4 out)
+  phases = tf.reshape(phases, [tf.shape(kernels)[0], 9 * in_channels, -1])
+  patches = tf.image.extract_patches(inputs, [1, 3, 3, 1], [1, 1, 1, 1],
+                                     [1, 1, 1, 1], "SAME")
+  return tf.nn.depth_to_space(tf.einsum("nhwk,nko->nhwo", patches, phases), 2)
+
+
 @tf.custom_gradient
 def _conv2d(inputs, kernel, phases):
   outputs = tf.nn.conv2d(inputs, kernel, _STRIDES, "SAME")

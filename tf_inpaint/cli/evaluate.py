@@ -31,12 +31,15 @@ def define_flags() -> None:
   config_flags.define_aliases({"first": "first_image"}, deprecated=True)
   flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
-  flags.DEFINE_list("methods", list(evaluate.SELF_CONTAINED_METHODS),
+  flags.DEFINE_list("methods", list(evaluate.DEFAULT_METHODS),
                     f"Methods: {', '.join(evaluate.METHODS)}.")
   flags.DEFINE_list("context_encoders", list(_BUNDLED_CONTEXT_ENCODERS),
                     "For `context_encoder`: bundled names or run directories "
                     "of context encoders; each mask uses the one trained on "
                     "its family.")
+  flags.DEFINE_string("encoder", None, "For `ours_encoder`: an encoder "
+                      "trained for --model (bundled name or run directory); "
+                      "default: the bundled model's own.")
   flags.DEFINE_float("missing_fraction", masks.DEFAULT_MISSING_FRACTION,
                      "Missing fraction for random80.")
   flags.DEFINE_string("nn_images", None, "Training images for `nn`; default "
@@ -71,6 +74,8 @@ def main() -> None:
       config.InpaintConfig, exclude=("image_every",))
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
   inputs = [("model", models.resolve(FLAGS.model))]
+  if FLAGS.encoder:
+    inputs.append(("encoder", models.resolve(FLAGS.encoder)))
   inputs += [(flag, path) for flag, path in
              (("images", data.local_path(FLAGS.images)),
               ("nn_images", FLAGS.nn_images and
@@ -83,6 +88,11 @@ def main() -> None:
     context_encoders = [
         models.load(name, "context_encoder", "context_encoders")[2]
         for name in FLAGS.context_encoders]
+  encoder_name, encoder = None, None
+  if set(FLAGS.methods) & set(evaluate.ENCODER_METHODS):
+    encoder_name, encoder = models.start_encoder(
+        "encoder", FLAGS.encoder, FLAGS.model, generator,
+        flag="methods=ours_encoder")
   crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
@@ -94,7 +104,7 @@ def main() -> None:
       images, FLAGS.masks, FLAGS.methods, generator, discriminator,
       inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
       progress=lambda message: print(message, flush=True),
-      context_encoders=context_encoders)
+      context_encoders=context_encoders, encoder=encoder)
   with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "evaluate",
                                 inputs) as staging:
     outputs.save_json(os.path.join(staging, "results.json"), {
@@ -102,7 +112,8 @@ def main() -> None:
         "first_image": FLAGS.first_image, "seed": FLAGS.seed,
         "inpaint_config": dataclasses.asdict(inpaint_config),
         **({"context_encoders": FLAGS.context_encoders}
-           if context_encoders else {})})
+           if context_encoders else {}),
+        **({"encoder": encoder_name} if encoder else {})})
     with open(os.path.join(staging, "results.md"), "w") as f:
       f.write(f"PSNR (dB), whole image; {len(images)} images from "
               f"{FLAGS.images} (first {FLAGS.first_image}), model {FLAGS.model}, "
@@ -110,6 +121,9 @@ def main() -> None:
       f.write(evaluate.markdown_table(rows, "psnr"))
       f.write("\nPSNR (dB), missing pixels only\n\n")
       f.write(evaluate.markdown_table(rows, "psnr_hole"))
+      f.write("\nSeconds per image (wall clock, this run)\n\n")
+      f.write(evaluate.markdown_table(rows, "seconds_per_image", best=min,
+                                      digits=3))
     for evaluation in evaluations:
       summaries.figure_grid(
           evaluate.figure_rows(images, evaluation, FLAGS.methods,

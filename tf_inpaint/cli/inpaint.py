@@ -45,6 +45,13 @@ def define_flags() -> None:
   flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
   flags.DEFINE_string("logdir", None, "TensorBoard directory; default "
                       "tensorboard_logs/inpaint_<outdir name>.")
+  flags.DEFINE_enum("init", "auto", ["auto", "encoder", "random"],
+                    "Start of the z search: `encoder` (a learned start, "
+                    "E(image, mask); with --restarts the others are random), "
+                    "`random`, or `auto`: the encoder when the model has one.")
+  flags.DEFINE_string("encoder", None, "Encoder for --init: a bundled name or "
+                      "a run directory of bin/train --architecture=encoder; "
+                      "default: the bundled model's own.")
   config_flags.define_inpaint_flags()
   flags.DEFINE_bool("no_perceptual", False, "Drop the perceptual loss (lam=0; "
                     "the paper's Fig. 2 ablation).")
@@ -61,6 +68,8 @@ def _read_inputs(images_spec: str) -> list[tuple[str, str]]:
   """(flag, path) of everything this run reads, which --outdir must not touch."""
   from tf_inpaint import data, models  # pylint: disable=g-import-not-at-top
   inputs = [("model", models.resolve(FLAGS.model))]
+  if FLAGS.encoder:
+    inputs.append(("encoder", models.resolve(FLAGS.encoder)))
   images_path = data.local_path(images_spec)
   if images_path:
     inputs.append(("images", images_path))
@@ -90,6 +99,8 @@ def main() -> None:
   outputs.check_directory_flag("logdir", logdir)
   model_config, train_config, generator, discriminator = (
       models.load(FLAGS.model, "dcgan"))
+  encoder_name, encoder = models.start_encoder(
+      FLAGS.init, FLAGS.encoder, FLAGS.model, generator)
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
       FLAGS.crop)
   images, names = data.read_images(
@@ -110,11 +121,11 @@ def main() -> None:
         outputs.save_png(os.path.join(staging, f"{name}_blended.png"), image)
       return
     print(f"Inpainting {len(images)} images with {FLAGS.model}, mask "
-          f"{FLAGS.mask}; TensorBoard: tensorboard --logdir {logdir}",
-          flush=True)
+          f"{FLAGS.mask}, {'encoder' if encoder else 'random'} start; "
+          f"TensorBoard: tensorboard --logdir {logdir}", flush=True)
     writer = tf.summary.create_file_writer(logdir)
     result = inpaint.Inpainter(generator, discriminator, inpaint_config,
-                               progress=True).inpaint(
+                               progress=True, encoder=encoder).inpaint(
                                    images, mask_array, writer=writer,
                                    originals=images if originals_known
                                    else None)
@@ -136,6 +147,8 @@ def main() -> None:
       outputs.save_json(os.path.join(staging, "metrics.json"), {
           "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
           "seed": FLAGS.seed,
+          "init": "encoder" if encoder else "random",
+          **({"encoder": encoder_name} if encoder else {}),
           "inpaint_config": dataclasses.asdict(inpaint_config),
           "mean": {k: float(np.mean(v)) for k, v in per_image.items()},
           "per_image": [dict(name=name, **{k: float(v[i]) for k, v in

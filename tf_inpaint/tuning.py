@@ -1,0 +1,89 @@
+"""Per-image generator tuning: detail that no z reaches (DGP, PTI).
+
+After the z search, every image gets its own copy of the kernels of G's last
+two layers (the last upsampling convolution and the image layer), trained with z fixed at its
+best value on the search's own loss, contextual + lam * perceptual, plus a
+penalty that keeps each copy near the prior's weights: `tune_penalty` times
+the squared change relative to the weights' own squared norm. Later layers
+set texture and colour, not identity (Deep Generative Prior tunes them first);
+the known pixels decide how far a copy moves, the hole is where it is judged.
+
+All images of a batch are tuned at once: their weights are stacked along a
+leading image axis, and each image's loss depends on its own copy only, so
+results do not depend on batching.
+"""
+import keras
+import tensorflow as tf
+
+from tf_inpaint import strided_conv
+from tf_inpaint.config import InpaintConfig
+
+
+class GeneratorTuner:
+  """Tunes per-image copies of a (frozen) DCGAN generator's last layers."""
+
+  def __init__(self, generator: keras.Model, discriminator: keras.Model,
+               config: InpaintConfig):
+    self.generator = generator
+    self.discriminator = discriminator
+    self.config = config
+    self._prior = {
+        "last_kernel": generator.upsample[-1].kernel,
+        "image_kernel": generator.to_image.kernel,
+    }
+
+  def features(self, z):
+    """G's activations up to its last upsampling layer, which tuning keeps."""
+    g = self.generator
+    x = tf.nn.relu(g.project_norm(g.reshape(g.project(z)), training=False))
+    for conv, norm in zip(g.upsample[:-1], g.upsample_norms[:-1]):
+      x = tf.nn.relu(norm(conv(x), training=False))
+    return x
+
+  def images(self, features, weights):
+    """G's last layers with each image's own `weights` (stacked per image)."""
+    g = self.generator
+    x = strided_conv.conv2d_transpose_per_example(features,
+                                                  weights["last_kernel"])
+    x = tf.nn.relu(g.upsample_norms[-1](x, training=False))
+    x = strided_conv.conv2d_transpose_per_example(x, weights["image_kernel"])
+    return tf.tanh(tf.nn.bias_add(x, g.to_image.bias))
+
+  def penalty(self, weights):
+    """Per image: sum over layers of |w - w_prior|^2 / |w_prior|^2."""
+    return tf.add_n([
+        tf.reduce_sum(tf.square(weights[name] - prior),
+                      axis=list(range(1, len(weights[name].shape))))
+        / tf.reduce_sum(tf.square(prior))
+        for name, prior in self._prior.items()])
+
+  def tune(self, z, search_loss):
+    """Tunes one copy of the last layers per row of z; returns its images.
+
+    Args:
+      z: (N, z_dim) the search's best z, fixed during tuning.
+      search_loss: images -> per-image loss of the z search (contextual +
+        lam * perceptual), which tuning minimises beside the penalty.
+    """
+    cfg = self.config
+    count = z.shape[0]
+    weights = {name: tf.Variable(tf.repeat(prior[None], count, axis=0),
+                                 name=name)
+               for name, prior in self._prior.items()}
+    optimizer = keras.optimizers.Adam(cfg.tune_learning_rate)
+    optimizer.build(list(weights.values()))
+    features = self.features(z)
+
+    @tf.function(jit_compile=False)
+    def step():
+      with tf.GradientTape() as tape:
+        total = (search_loss(self.images(features, weights))
+                 + cfg.tune_penalty * self.penalty(weights))
+        summed = tf.reduce_sum(total)  # each image's gradient is its own
+      variables = list(weights.values())
+      optimizer.apply_gradients(zip(tape.gradient(summed, variables),
+                                    variables))
+
+    for _ in range(cfg.tune_iters):
+      step()
+    return self.images(features, weights)
