@@ -55,6 +55,10 @@ def test_config_differences_names_each_changed_field():
     ({"window_size": 4}, "window_size=4: expected an odd"),
     ({"blend": "alpha"}, "blend='alpha'"),
     ({"learning_rate": 0.0}, "learning_rate=0.0"),
+    ({"lr_schedule": "step"}, "lr_schedule='step': expected one of"),
+    ({"tune_iters": -1}, "tune_iters=-1: expected >= 0"),
+    ({"tune_learning_rate": 0.0}, "tune_learning_rate=0.0: expected > 0"),
+    ({"tune_penalty": -1.0}, "tune_penalty=-1.0: expected >= 0"),
 ])
 def test_inpaint_config_rejects_bad_values(kwargs, message):
   with pytest.raises(InputError, match=message):

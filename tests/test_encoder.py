@@ -152,3 +152,20 @@ def test_sizes_that_disagree_with_the_generator_are_refused():
     models.bind_generator(config.ModelConfig(
         architecture="encoder", generator="celeba64", image_size=32),
                           given=("image_size",))
+
+
+def test_start_encoder_follows_init(trained):
+  root, generator, _, _ = trained
+  run = str(root / "run")
+  assert models.start_encoder("random", None, run, generator) == (None, None)
+  assert models.start_encoder("auto", None, run, generator) == (None, None)
+  name, chosen = models.start_encoder("auto", run, "gen", generator)
+  assert name == run and chosen.config.architecture == "encoder"
+  with pytest.raises(InputError, match="init=encoder: model gen has no"):
+    models.start_encoder("encoder", None, "gen", generator)
+  with pytest.raises(InputError, match="not used with --init=random"):
+    models.start_encoder("random", run, "gen", generator)
+  _, other_generator, _ = fixed_networks(seed=1)
+  with pytest.raises(InputError, match=f"encoder={run}: the encoder was "
+                     "trained for another generator"):
+    models.start_encoder("encoder", run, "gen", other_generator)
