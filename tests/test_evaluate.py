@@ -35,8 +35,8 @@ def _evaluate(root, run, cwd, outdir, *extra):
   return subprocess.run(
       [sys.executable, os.path.join(REPO, "bin", "evaluate"), f"--model={run}",
        f"--images=folder:{root / 'test'}", "--masks=center,random80",
-       "--methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic",
-       "--iters=5", f"--outdir={outdir}", *extra],
+       "--methods=ours,ours_no_perceptual,ours_tuned,tv,lowrank,nn,biharmonic",
+       "--iters=5", "--tune_iters=2", f"--outdir={outdir}", *extra],
       cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -50,21 +50,26 @@ def test_bin_evaluate_writes_every_method_and_mask_deterministically(
   report = json.loads((tmp_path / "eval1" / "results.json").read_text())
   assert report["seed"] == 0 and report["model"] == run
   pairs = {(r["method"], r["mask"]) for r in report["results"]}
-  assert pairs == {(m, k) for m in ("ours", "ours_no_perceptual", "tv",
-                                    "lowrank", "nn", "biharmonic")
+  assert pairs == {(m, k) for m in ("ours", "ours_no_perceptual",
+                                    "ours_tuned", "tv", "lowrank", "nn",
+                                    "biharmonic")
                    for k in ("center", "random80")}
   for row in report["results"]:
     assert row["n"] == 4
-    assert set(row) >= {"method", "mask", "psnr", "ssim", "psnr_hole"}
-    assert all(isinstance(row[k], float) for k in ("psnr", "ssim",
-                                                   "psnr_hole"))
+    assert all(isinstance(row[k], float) for k in (
+        "psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole",
+        "seconds_per_image"))
+    assert row["seconds_per_image"] > 0
+  untimed = lambda rows: [{k: v for k, v in row.items()
+                           if k != "seconds_per_image"} for row in rows]
   again = json.loads((tmp_path / "eval2" / "results.json").read_text())
-  assert again["results"] == report["results"]
+  assert untimed(again["results"]) == untimed(report["results"])
   assert sorted(os.listdir(tmp_path / "eval1")) == [
-      ".tf_inpaint_outputs.json", "figure_center.png", "figure_random80.png", "results.json",
-      "results.md"]
+      ".tf_inpaint_outputs.json", "figure_center.png", "figure_random80.png",
+      "results.json", "results.md", "time_quality.png"]
   table = (tmp_path / "eval1" / "results.md").read_text()
   assert "| center |" in table and "| random80 |" in table
+  assert "Seconds per image" in table
 
 
 @pytest.mark.slow

@@ -61,3 +61,35 @@ def figure_grid(rows: list[list[np.ndarray]], column_titles: list[str],
   figure.tight_layout()
   figure.savefig(path, dpi=100)
   plt.close(figure)
+
+
+def time_quality_figure(rows: list[dict], path: str) -> None:
+  """Saves hole PSNR against seconds per image, one panel per mask.
+
+  Args:
+    rows: `evaluate.evaluate` result rows (method, mask, psnr_hole,
+      seconds_per_image).
+    path: PNG path to write.
+  """
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  masks = list(dict.fromkeys(row["mask"] for row in rows))
+  figure, axes = plt.subplots(1, len(masks), squeeze=False,
+                              figsize=(4.5 * len(masks), 3.6))
+  for axis, mask in zip(axes[0], masks):
+    for row in rows:
+      if row["mask"] == mask:
+        # Local methods can take ~0 s; a floor keeps them on the log axis.
+        seconds = max(row["seconds_per_image"], 1e-4)
+        axis.scatter(seconds, row["psnr_hole"], s=24)
+        axis.annotate(row["method"], (seconds, row["psnr_hole"]),
+                      fontsize=7, xytext=(3, 3), textcoords="offset points")
+    axis.set_xscale("log")
+    axis.set_xlabel("seconds per image")
+    axis.set_ylabel("hole PSNR (dB)")
+    axis.set_title(mask)
+    axis.grid(alpha=0.3)
+  figure.tight_layout()
+  figure.savefig(path, dpi=100)
+  plt.close(figure)

@@ -5,8 +5,9 @@ r"""`bin/evaluate`: every method on the same images and masks, as a table.
       --first_image=8001 --num_images=256 --masks=center,random80,pattern,left \
       --methods=ours,ours_no_perceptual,tv,lowrank,nn,biharmonic --outdir=eval/celeba
 
-Writes results.json, results.md (masks x methods, PSNR dB; then hole PSNR)
-and figure_<mask>.png (original, corrupted, each method; one row per image).
+Writes results.json, results.md (masks x methods: PSNR dB, hole PSNR, seconds
+per image), figure_<mask>.png (original, corrupted, each method; one row per
+image) and time_quality.png (hole PSNR against seconds per image).
 """
 import dataclasses
 import os
@@ -124,6 +125,8 @@ def main() -> None:
       f.write("\nSeconds per image (wall clock, this run)\n\n")
       f.write(evaluate.markdown_table(rows, "seconds_per_image", best=min,
                                       digits=3))
+    summaries.time_quality_figure(rows,
+                                  os.path.join(staging, "time_quality.png"))
     for evaluation in evaluations:
       summaries.figure_grid(
           evaluate.figure_rows(images, evaluation, FLAGS.methods,
