@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from tf_inpaint import config, models
+from tf_inpaint import config, masks, models
 from tf_inpaint.errors import InputError
 
 TINY = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
@@ -165,13 +165,21 @@ def test_the_bundled_models_give_the_outputs_they_were_shipped_with():
         images = generator(z)
         np.testing.assert_allclose(discriminator(images),
                                    expected[f"{name}/logits"], atol=1e-4)
-      else:
+      else:  # a context encoder or a z encoder: (image, mask) inputs
+        size = model_config.image_size
         images = generator(
-            tf.random.stateless_uniform([2, 64, 64, 3], [0, 2], -1, 1),
-            np.pad(np.zeros((2, 32, 32, 1), np.float32),
-                   [(0, 0), (16, 16), (16, 16), (0, 0)], constant_values=1))
+            tf.random.stateless_uniform([2, size, size, 3], [0, 2], -1, 1),
+            masks.make_masks("center", 2, size))
       np.testing.assert_allclose(images, expected[f"{name}/generated"],
                                  atol=1e-4)
+
+
+def test_every_bundled_encoder_fits_its_bundled_generator():
+  assert set(models.BUNDLED_ENCODERS.values()) <= set(models.BUNDLED_MODELS)
+  for generator_name, encoder_name in models.BUNDLED_ENCODERS.items():
+    generator = models.load(generator_name, "dcgan")[2]
+    encoder = models.load_encoder(encoder_name, generator)
+    assert encoder.config.generator == generator_name
 
 
 def test_copies_match_weights_by_path_not_position():
