@@ -274,8 +274,8 @@ class InpaintConfig:
   blend: str = dataclasses.field(default="poisson",
                                  metadata={"choices": BLENDS})
   tune_iters: int = 0
-  tune_learning_rate: float = 1e-4
-  tune_penalty: float = 100.0
+  tune_learning_rate: float = 1e-3
+  tune_penalty: float = 10.0
   seed: int = 0
   image_every: int = 100
 
