@@ -53,11 +53,10 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 
 
 def main() -> None:
-  from tf_inpaint import train  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import models, train  # pylint: disable=g-import-not-at-top
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
-  if model_config.generator:
-    from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  if models.architecture(model_config).inverts_generator:
     model_config = models.bind_generator(
         model_config, given=[name for name in ("image_size", "z_dim")
                              if FLAGS[name].present])
