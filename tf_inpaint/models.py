@@ -297,10 +297,11 @@ BUNDLED_MODELS = {
     "svhn32": "svhn32",
     "celeba64_ce_center": "celeba64",
     "celeba64_ce_random": "celeba64",
+    "celeba64_encoder": "celeba64",
 }
 WEIGHTS_FILENAME = "weights.npz"
 # Bundled generator -> the bundled encoder trained for it.
-BUNDLED_ENCODERS = {}
+BUNDLED_ENCODERS = {"celeba64": "celeba64_encoder"}
 INITS = ("auto", "encoder", "random")
 
 
