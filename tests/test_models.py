@@ -174,6 +174,13 @@ def test_the_bundled_models_give_the_outputs_they_were_shipped_with():
                                  atol=1e-4)
 
 
+def test_bundled_weights_stay_inside_the_package_budget():
+  total = sum(os.path.getsize(os.path.join(models.resolve(name),
+                                           models.WEIGHTS_FILENAME))
+              for name in models.BUNDLED_MODELS)
+  assert total < 40e6
+
+
 def test_every_bundled_encoder_fits_its_bundled_generator():
   assert set(models.BUNDLED_ENCODERS.values()) <= set(models.BUNDLED_MODELS)
   for generator_name, encoder_name in models.BUNDLED_ENCODERS.items():
