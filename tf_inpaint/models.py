@@ -298,10 +298,12 @@ BUNDLED_MODELS = {
     "celeba64_ce_center": "celeba64",
     "celeba64_ce_random": "celeba64",
     "celeba64_encoder": "celeba64",
+    "svhn32_encoder": "svhn32",
 }
 WEIGHTS_FILENAME = "weights.npz"
 # Bundled generator -> the bundled encoder trained for it.
-BUNDLED_ENCODERS = {"celeba64": "celeba64_encoder"}
+BUNDLED_ENCODERS = {"celeba64": "celeba64_encoder",
+                    "svhn32": "svhn32_encoder"}
 INITS = ("auto", "encoder", "random")
 
 
