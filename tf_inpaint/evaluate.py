@@ -11,7 +11,7 @@ from tf_inpaint import masks as masks_lib
 from tf_inpaint import metrics
 from tf_inpaint.config import InpaintConfig
 from tf_inpaint.errors import InputError
-from tf_inpaint.inpaint import Inpainter
+from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter
 
 # Our method, its ablations and extensions: name -> changes to the
 # InpaintConfig. `ours` is the paper's method whatever the flags say of
@@ -23,7 +23,6 @@ OURS = {
     "ours_encoder": {"tune_iters": 0},  # the search starts from E(y, M)
     "ours_tuned": {},  # the search, then per-image tuning of G
 }
-DEFAULT_TUNE_ITERS = 100
 ENCODER_METHODS = ("ours_encoder",)
 BASELINES = ("tv", "lowrank", "nn", "biharmonic", "context_encoder")
 METHODS = (*OURS, *BASELINES)
