@@ -41,3 +41,19 @@ def test_overlay_is_eq5():
   mask[:, :2] = 1
   out = blend.blend(corrupted, generated, mask, "overlay")
   assert np.all(out[:, :2] == 0.5) and np.all(out[:, 2:] == -0.5)
+
+
+def test_biharmonic_blend_keeps_known_pixels_and_restores_a_smooth_offset():
+  """Guide = image + a quadratic: the residual is biharmonic (not harmonic),
+  so this blend restores the image in the hole and Poisson cannot."""
+  rng = np.random.default_rng(0)
+  image = rng.uniform(-0.4, 0.4, (1, 32, 32, 3)).astype(np.float32)
+  mask = masks.make_masks("center", 1, 32)
+  guide = image + 0.3 * _ramp()[None]**2
+  out = blend.blend(image * mask, guide, mask, "biharmonic")
+  known = np.broadcast_to(mask > 0, out.shape)
+  np.testing.assert_array_equal(out[known], image[known])
+  np.testing.assert_allclose(out, image, atol=1e-5)
+  assert out.dtype == np.float32
+  poisson = blend.blend(image * mask, guide, mask, "poisson")
+  assert np.abs(poisson - image).max() > 1e-2

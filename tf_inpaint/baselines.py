@@ -6,6 +6,8 @@ Each takes corrupted images (N, H, W, C) in [-1, 1] and masks (N, H, W, 1),
 import numpy as np
 import tensorflow as tf
 
+from tf_inpaint import blend
+
 _TV_EPSILON = 1e-3
 
 
@@ -104,10 +106,7 @@ def nearest_neighbour(corrupted, masks, training_images,
 
 def biharmonic(corrupted, masks):
   """scikit-image's biharmonic inpainting, the classical local reference."""
-  from skimage.restoration import inpaint_biharmonic  # pylint: disable=g-import-not-at-top
   corrupted = np.asarray(corrupted, np.float64)
-  filled = np.stack([
-      inpaint_biharmonic(image, mask[..., 0] < 0.5, channel_axis=-1)
-      for image, mask in zip(corrupted, np.asarray(masks))])
+  filled = blend.biharmonic_interpolation(corrupted, masks)
   return np.clip(_keep_known(corrupted, filled, np.asarray(masks)), -1.0,
                  1.0).astype(np.float32)

@@ -1,10 +1,17 @@
-"""Putting G(z) into the hole: overlay (eq. 5) and Poisson blending (eq. 6).
+"""Putting G(z) into the hole: overlay (eq. 5), Poisson blending (eq. 6), and
+a biharmonic residual blend (beyond the paper).
 
 Poisson blending keeps the known pixels and gives the hole G(z)'s gradients:
   argmin_x ||grad x - grad G(z)||^2  over the hole, x = y on known pixels,
 solved in closed form per channel as a sparse linear system (the discrete
 Poisson equation with the known pixels as Dirichlet boundary and Neumann
 conditions at the image border), one LU factorisation per image.
+
+Equivalently, the Poisson blend is G(z) plus the *harmonic* interpolation of
+the residual y - G(z) from the known pixels into the hole. The biharmonic
+blend interpolates that residual biharmonically instead (smooth to second
+order, as scikit-image's `inpaint_biharmonic`), which follows scattered known
+pixels more closely than the harmonic one does (random-pixel masks).
 """
 import numpy as np
 from scipy import sparse
@@ -62,10 +69,31 @@ def poisson_blend(corrupted, generated, masks):
                    for y, g, m in zip(corrupted, generated, masks)])
 
 
+def biharmonic_interpolation(values, masks):
+  """Fills the holes of `values` (N, H, W, C) biharmonically, unclipped."""
+  from skimage.restoration import inpaint_biharmonic  # pylint: disable=g-import-not-at-top
+  return np.stack([
+      inpaint_biharmonic(image, mask[..., 0] < 0.5, channel_axis=-1)
+      for image, mask in zip(np.asarray(values, np.float64),
+                             np.asarray(masks))])
+
+
+def biharmonic_blend(corrupted, generated, masks):
+  """G(z) plus the biharmonic interpolation of the residual y - G(z)."""
+  corrupted, generated, masks = (np.asarray(a) for a in
+                                 (corrupted, generated, masks))
+  residual = biharmonic_interpolation(corrupted - generated, masks)
+  filled = np.clip(generated + residual, -1.0, 1.0)
+  return overlay(corrupted, filled, masks).astype(corrupted.dtype)
+
+
 def blend(corrupted, generated, masks, method: str = "poisson"):
-  """The final image by `method`: `poisson` or `overlay`."""
+  """The final image by `method`: `poisson`, `biharmonic` or `overlay`."""
   if method == "poisson":
     return poisson_blend(corrupted, generated, masks)
+  if method == "biharmonic":
+    return biharmonic_blend(corrupted, generated, masks)
   if method == "overlay":
     return np.asarray(overlay(corrupted, generated, masks))
-  raise ValueError(f"blend={method!r}: expected poisson or overlay")
+  raise ValueError(
+      f"blend={method!r}: expected poisson, biharmonic or overlay")

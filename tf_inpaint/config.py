@@ -228,7 +228,7 @@ def config_differences(saved, requested, ignore=()) -> list[str]:
 
 
 WEIGHTINGS = ("importance", "binary")
-BLENDS = ("poisson", "overlay")
+BLENDS = ("poisson", "biharmonic", "overlay")
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -250,7 +250,9 @@ class InpaintConfig:
     weighting: contextual-loss weights: `importance` (CVPR version: missing
       fraction of a window around each known pixel) or `binary` (the mask).
     window_size: side of the importance window; 7 as in the paper.
-    blend: `poisson` (eq. 6, closed form) or `overlay` (eq. 5).
+    blend: `poisson` (eq. 6, closed form), `overlay` (eq. 5), or
+      `biharmonic`: G(z) plus the biharmonic interpolation of the known
+      pixels' residual y - G(z) (`blend.py`; beyond the paper).
     tune_iters: after the search, Adam steps on a per-image copy of G's last
       two layers with z fixed (`tuning.py`); 0 = the paper's method.
     tune_learning_rate: Adam learning rate of that tuning.

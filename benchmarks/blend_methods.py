@@ -1,0 +1,72 @@
+r"""Blending the same fills by each `--blend`; prints one JSON line.
+
+  python benchmarks/blend_methods.py \
+      --images=folder:../shared/data/celeba/img_align_celeba_half \
+      --first_image=8001 --num_images=64 --iterations=500
+
+For each mask: one z search (from the model's encoder when it has one, as
+bin/inpaint does by default), then hole PSNR of its G(z) put into the hole
+by every blend of config.BLENDS, beside the biharmonic baseline on the same
+corrupted images. Only the blending differs between the `blend` columns.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir))
+
+from absl import app, flags  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
+
+from tf_inpaint import baselines, blend, config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
+
+flags.DEFINE_string("model", "celeba64", "DCGAN: bundled name or run dir.")
+flags.DEFINE_string("images", None, "Validation images (a dataset spec).")
+flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
+flags.DEFINE_integer("num_images", 64, "How many images.")
+flags.DEFINE_list("masks", ["center", "random80", "pattern", "left"], "Masks.")
+flags.DEFINE_integer("iterations", 500, "Iterations of the z search.")
+flags.DEFINE_enum("init", "auto", models.INITS, "Start of the z search.")
+flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
+flags.mark_flags_as_required(["images"])
+FLAGS = flags.FLAGS
+
+
+def _psnr_hole(images, filled, mask) -> float:
+  scores = metrics.image_metrics(images, filled, mask)["psnr_hole"]
+  return round(float(np.mean(scores)), 2)
+
+
+def main(argv):
+  del argv
+  model_config, train_config, generator, discriminator = models.load(
+      FLAGS.model, "dcgan")
+  encoder_name, encoder = models.start_encoder(FLAGS.init, None, FLAGS.model,
+                                               generator)
+  images, _ = data.read_images(FLAGS.images, model_config.image_size,
+                               data.training_crop(train_config),
+                               FLAGS.first_image, FLAGS.num_images)
+  search = config.InpaintConfig(iterations=FLAGS.iterations, seed=FLAGS.seed)
+  report = {"model": FLAGS.model, "encoder": encoder_name,
+            "images": FLAGS.images, "first_image": FLAGS.first_image,
+            "num_images": len(images), "iterations": FLAGS.iterations}
+  for mask_name in FLAGS.masks:
+    mask = masks.make_masks(mask_name, len(images), model_config.image_size,
+                            FLAGS.seed)
+    corrupted = (images * mask).astype(np.float32)
+    result = inpaint.Inpainter(generator, discriminator, search,
+                               encoder=encoder).inpaint(corrupted, mask)
+    row = {f"blend_{method}": _psnr_hole(
+        images, blend.blend(corrupted, result.generated, mask, method), mask)
+           for method in config.BLENDS}
+    row["biharmonic_baseline"] = _psnr_hole(
+        images, baselines.biharmonic(corrupted, mask), mask)
+    report[mask_name] = row
+    print(mask_name, row, file=sys.stderr, flush=True)
+  print(json.dumps(report))
+
+
+if __name__ == "__main__":
+  app.run(main)
