@@ -1,0 +1,179 @@
+"""A photo at its own size: checking it, framing it for the model, pasting back.
+
+The model sees a square crop at its resolution (64x64 for celeba64), framed as
+its training images were. A photo of any size is inpainted by (1) choosing
+that frame in the photo (the training crop, or a square of the same size
+around the hole when the hole lies outside it), (2) resizing the frame to the
+model's resolution, with every model pixel that touches the hole counted as
+missing, and, after the search, (3) resizing G(z) back to the frame and
+blending it into the photo inside the hole only: every known pixel of the
+photo is returned bit for bit.
+
+Conventions are those of scikit-image and OpenCV: photos are HxWx3 uint8
+(0-255) or float (0-1); holes are HxW, True (or non-zero) = missing.
+"""
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from tf_inpaint import blend, data
+from tf_inpaint.errors import InputError
+
+FRAME_SOURCES = ("whole photo", "training crop", "around the hole")
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+  """The part of a photo the model sees, in the photo's pixels."""
+  top: int
+  left: int
+  height: int
+  width: int
+  source: str  # one of FRAME_SOURCES
+
+  def slices(self) -> tuple[slice, slice]:
+    return (slice(self.top, self.top + self.height),
+            slice(self.left, self.left + self.width))
+
+
+def check_photo(photo, name: str = "photo") -> np.ndarray:
+  """The photo as float64 HxWx3 in [0, 1], refusing anything else by name.
+
+  Raises:
+    InputError (a ValueError): for another shape, dtype or value range.
+  """
+  array = np.asarray(photo)
+  if array.ndim != 3 or array.shape[-1] != 3:
+    raise InputError(f"{name}: shape {array.shape}, expected HxWx3 (RGB)")
+  if array.dtype == np.uint8:
+    return array.astype(np.float64) / 255.0
+  if not np.issubdtype(array.dtype, np.floating):
+    raise InputError(f"{name}: dtype {array.dtype}, expected uint8 (0-255) "
+                     "or float (0-1)")
+  if not np.all(np.isfinite(array)):
+    raise InputError(f"{name}: has NaN or infinite values")
+  low, high = float(array.min()), float(array.max())
+  if low < 0.0 or high > 1.0:
+    raise InputError(f"{name}: float values in [{low:g}, {high:g}], expected "
+                     "[0, 1] (or uint8 0-255)")
+  return array.astype(np.float64)
+
+
+def check_hole(hole, shape: tuple, name: str = "hole") -> np.ndarray:
+  """The hole as bool HxW, True = missing (scikit-image's and OpenCV's way).
+
+  Accepts bool, or numbers that are all 0/1 or all 0/255, shaped HxW or
+  HxWx1 like the photo.
+
+  Raises:
+    InputError: for another shape or other values, or a hole with no
+      missing pixel.
+  """
+  array = np.asarray(hole)
+  if array.ndim == 3 and array.shape[-1] == 1:
+    array = array[..., 0]
+  if array.shape != tuple(shape[:2]):
+    raise InputError(f"{name}: shape {np.asarray(hole).shape}, expected "
+                     f"{shape[0]}x{shape[1]} like the photo")
+  if array.dtype != bool:
+    if not (np.issubdtype(array.dtype, np.integer)
+            or np.issubdtype(array.dtype, np.floating)):
+      raise InputError(f"{name}: dtype {array.dtype}, expected bool or numbers")
+    values = np.unique(array)
+    if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {0, 255}):
+      shown = ", ".join(f"{v:g}" for v in values[:5])
+      raise InputError(f"{name}: values {shown}{', ...' if len(values) > 5 else ''};"
+                       " expected True/1/255 = missing, False/0 = known")
+    array = array != 0
+  if not array.any():
+    raise InputError(f"{name}: no missing pixel; nothing to inpaint")
+  return array
+
+
+def _training_box(height: int, width: int, crop: str) -> tuple[int, int]:
+  """(height, width) of the central crop `crop`, as data.py frames images."""
+  if crop == "celeba":
+    return (int(round(height * data.CELEBA_CROP[0])),
+            int(round(width * data.CELEBA_CROP[1])))
+  if crop == "square":
+    return (min(height, width),) * 2
+  return height, width
+
+
+def choose_frame(hole: np.ndarray, crop: str) -> Frame:
+  """The model's frame in a photo, for a bool hole of the photo's size.
+
+  The training crop when the hole lies inside it (a square photo is taken as
+  framed already, as bin/inpaint reads files); otherwise a square of the
+  crop's size centred on the hole, moved to lie inside the photo.
+
+  Raises:
+    InputError: when the hole does not fit in any frame of that size.
+  """
+  height, width = hole.shape
+  if height == width or crop == "none":
+    return Frame(0, 0, height, width, "whole photo")
+  crop_h, crop_w = _training_box(height, width, crop)
+  training = Frame((height - crop_h) // 2, (width - crop_w) // 2, crop_h,
+                   crop_w, "training crop")
+  rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+  top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+  if (top >= training.top and left >= training.left
+      and bottom <= training.top + crop_h and right <= training.left + crop_w):
+    return training
+  side = min(max(crop_h, crop_w), height, width)
+  if bottom - top > side or right - left > side:
+    raise InputError(
+        f"hole: spans {right - left}x{bottom - top} px, more than the model's "
+        f"frame of {side}x{side} px in this {width}x{height} photo; draw a "
+        "smaller hole or crop the photo closer around it")
+  frame_top = int(np.clip((top + bottom - side) // 2, 0, height - side))
+  frame_left = int(np.clip((left + right - side) // 2, 0, width - side))
+  return Frame(frame_top, frame_left, side, side, "around the hole")
+
+
+def model_view(photo: np.ndarray, hole: np.ndarray, frame: Frame,
+               size: int) -> tuple[np.ndarray, np.ndarray]:
+  """(image (S, S, 3) in [-1, 1], mask (S, S, 1), 1 = known) of the frame.
+
+  The image is resized as training images were (data.to_model_range); a
+  model pixel is known only if no hole pixel of the photo falls inside it.
+  """
+  rows, cols = frame.slices()
+  image = data.to_model_range(photo[rows, cols] * 255.0, size, "none").numpy()
+  coverage = tf.image.resize(hole[rows, cols, None].astype(np.float32),
+                             (size, size), method="area").numpy()
+  # Upsampling (a frame smaller than the model) interpolates; any share of
+  # a hole pixel makes a model pixel missing.
+  return image, (coverage <= 0.0).astype(np.float32)
+
+
+def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
+               method: str = "poisson") -> np.ndarray:
+  """The photo with G(z) blended into its hole, same size and dtype.
+
+  Args:
+    photo: the photo as given (uint8, or float in [0, 1]); never modified.
+    hole: bool HxW, True = missing, inside `frame`.
+    frame: where the model looked.
+    generated: G(z) at the model's resolution, (S, S, 3) in [-1, 1].
+    method: a blend of blend.py, run at the photo's resolution.
+  """
+  rows, cols = frame.slices()
+  unit = check_photo(photo)
+  known = (~hole[rows, cols])[None, ..., None].astype(np.float64)
+  framed = unit[rows, cols][None] * 2.0 - 1.0
+  guide = tf.image.resize(generated[None], (frame.height, frame.width),
+                          method="bicubic").numpy().clip(-1.0, 1.0)
+  filled = blend.blend(framed * known, guide.astype(np.float64), known,
+                       method)[0]
+  result = np.array(photo, copy=True)
+  window = result[rows, cols]  # a view: writes land in `result`
+  inside = hole[rows, cols]
+  values = (filled[inside] + 1.0) / 2.0
+  if result.dtype == np.uint8:
+    window[inside] = np.clip(np.round(values * 255.0), 0, 255).astype(np.uint8)
+  else:
+    window[inside] = np.clip(values, 0.0, 1.0).astype(result.dtype)
+  return result
