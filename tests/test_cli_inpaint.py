@@ -41,12 +41,23 @@ def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
   assert result.returncode == 0, result.stderr
   files = set(os.listdir(tmp_path / "out"))
   for name in ("000", "001", "002"):
-    for kind in ("corrupted", "generated", "overlay", "blended"):
+    for kind in ("corrupted", "generated", "overlay", "blended", "inpainted",
+                 "mask"):
       assert f"{name}_{kind}.png" in files
   assert {"grid.png", "metrics.json", ".tf_inpaint_outputs.json"} <= files
-  assert len(files) == 3 * 4 + 3
+  assert len(files) == 3 * 6 + 3
   with Image.open(tmp_path / "out" / "000_blended.png") as image:
     assert image.size == (32, 32) and image.mode == "RGB"
+  # The photo itself, at its size (52x40), its known pixels untouched.
+  with Image.open(os.path.join(image_folder, "000.png")) as image:
+    photo = np.asarray(image)
+  with Image.open(tmp_path / "out" / "000_inpainted.png") as image:
+    inpainted = np.asarray(image)
+  with Image.open(tmp_path / "out" / "000_mask.png") as image:
+    hole = np.asarray(image) == 255
+  assert inpainted.shape == photo.shape == (40, 52, 3)
+  assert 0.6 < hole[:, 6:46].mean() < 0.95 and not hole[:, :6].any()
+  np.testing.assert_array_equal(inpainted[~hole], photo[~hole])
   report = json.loads((tmp_path / "out" / "metrics.json").read_text())
   assert set(report["mean"]) == {"psnr", "ssim", "l1", "psnr_hole",
                                  "ssim_hole", "l1_hole"}
@@ -71,6 +82,39 @@ def test_file_mask_and_greyscale_input(run_dir, tmp_path):
   files = set(os.listdir(tmp_path / "out"))
   # The original behind a user's mask is unknown: no metrics.
   assert "face_blended.png" in files and "metrics.json" not in files
+
+
+def test_a_mask_file_at_the_photos_size_frames_the_hole(run_dir, tmp_path):
+  """A hole outside the training crop (the central 40x40 of this 52x40
+  photo) gets a square frame around it; the result keeps the photo's size
+  and every known pixel."""
+  from conftest import write_images  # pylint: disable=g-import-not-at-top
+  write_images(str(tmp_path / "images"), 1)
+  hole = np.zeros((40, 52), np.uint8)
+  hole[10:20, 0:5] = 255
+  Image.fromarray(hole).save(tmp_path / "hole.png")
+  result = run_inpaint(f"--model={run_dir}", "--images=images/000.png",
+                       "--mask_file=hole.png", "--outdir=out", "--logdir=tb",
+                       *FAST, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert "inpainting the 40x40 square around it" in result.stdout
+  with Image.open(tmp_path / "images" / "000.png") as image:
+    photo = np.asarray(image)
+  with Image.open(tmp_path / "out" / "000_inpainted.png") as image:
+    inpainted = np.asarray(image)
+  with Image.open(tmp_path / "out" / "000_mask.png") as image:
+    np.testing.assert_array_equal(np.asarray(image), hole)
+  missing = hole == 255
+  np.testing.assert_array_equal(inpainted[~missing], photo[~missing])
+  assert not np.array_equal(inpainted[missing], photo[missing])
+  # A mask of neither the photo's size nor square is refused.
+  Image.fromarray(hole[:, :50]).save(tmp_path / "hole.png")
+  message = _error(run_inpaint(f"--model={run_dir}", "--images=images",
+                               "--mask_file=hole.png", "--outdir=out2",
+                               *FAST, cwd=tmp_path))
+  assert "50x40, expected a square mask or the size of the photo 000" in (
+      message)
+  assert not (tmp_path / "out2").exists()
 
 
 def test_overwrite_replaces_only_our_own_results(run_dir, image_folder,

@@ -92,8 +92,8 @@ class InpaintingModel:
     holes = [photos.check_hole(h, u.shape, n.replace("photo", "hole"))
              for h, u, n in zip(hole_list, units, names)]
     frames = [photos.choose_frame(h, self.crop) for h in holes]
-    views = [photos.model_view(u, h, f, self.image_size)
-             for u, h, f in zip(units, holes, frames)]
+    views = [photos.model_view(np.asarray(p), h, f, self.image_size)
+             for p, h, f in zip(photo_list, holes, frames)]
     crops = np.stack([v[0] for v in views])
     crop_masks = np.stack([v[1] for v in views])
     masks.check_masks(crop_masks)

@@ -410,14 +410,13 @@ def output_names(paths: list[str], folder: str) -> list[str]:
   return names
 
 
-def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
-                num_images: int = 0, min_side: int = 8):
-  """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
+def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
+                min_side: int = 8):
+  """Image files as they are, as (uint8 HxWx3 arrays, names), or None.
 
-  `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
-  Square files are taken as already framed (resized only); others get `crop`.
-  A file's name is its path below the folder, without extension (see
-  `output_names`).
+  `spec` is an image file or a folder (plain or `folder:`); None for any
+  other spec (a dataset has no files to return). A file's name is its path
+  below the folder, without extension (see `output_names`).
 
   Raises:
     InputError: for a missing or unreadable file, one smaller than
@@ -425,26 +424,45 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
   """
   check_selection(first_image, num_images)
   path = local_path(spec) if not spec.startswith("mat:") else None
-  if path and (os.path.isfile(path) or os.path.isdir(path)):
-    if os.path.isfile(path):
-      paths = [path]
-      if first_image != 1:
-        raise InputError(f"first_image={first_image}: {spec} is one image")
-    else:
-      paths = list_image_files(path, first_image, num_images)
-    names = output_names(paths, path if os.path.isdir(path)
-                         else os.path.dirname(path))
-    arrays = []
-    for file_path in paths:
-      image = _read_image_file(file_path)
-      if min(image.shape[:2]) < min_side:
-        raise InputError(f"images={file_path}: {image.shape[1]}x"
-                         f"{image.shape[0]} is too small, expected at least "
-                         f"{min_side} px on each side")
-      square = image.shape[0] == image.shape[1]
-      arrays.append(to_model_range(image, image_size,
-                                   "none" if square else crop).numpy())
-    return np.stack(arrays), names
+  if not (path and (os.path.isfile(path) or os.path.isdir(path))):
+    return None
+  if os.path.isfile(path):
+    paths = [path]
+    if first_image != 1:
+      raise InputError(f"first_image={first_image}: {spec} is one image")
+  else:
+    paths = list_image_files(path, first_image, num_images)
+  names = output_names(paths, path if os.path.isdir(path)
+                       else os.path.dirname(path))
+  arrays = []
+  for file_path in paths:
+    image = _read_image_file(file_path)
+    if min(image.shape[:2]) < min_side:
+      raise InputError(f"images={file_path}: {image.shape[1]}x"
+                       f"{image.shape[0]} is too small, expected at least "
+                       f"{min_side} px on each side")
+    arrays.append(image)
+  return arrays, names
+
+
+def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
+                num_images: int = 0, min_side: int = 8):
+  """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
+
+  `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
+  Square files are taken as already framed (resized only); others get `crop`.
+  Files are named as `read_photos` names them; dataset records by number.
+
+  Raises:
+    InputError: as `read_photos`, or for a spec that is none of these.
+  """
+  files = read_photos(spec, first_image, num_images, min_side)
+  if files is not None:
+    arrays, names = files
+    return np.stack([
+        to_model_range(image, image_size, "none" if
+                       image.shape[0] == image.shape[1] else crop).numpy()
+        for image in arrays]), names
   if spec.startswith("mat:") or spec in TFDS_DATASETS:
     source = open_source(spec, first_image=first_image, num_images=num_images)
     array = np.stack(list(images(source, image_size, crop).as_numpy_iterator()))

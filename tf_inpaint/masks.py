@@ -108,25 +108,37 @@ _GENERATORS = {
 MASK_NAMES = ("random80", *_GENERATORS, "file")
 
 
-def load_mask_file(path: str, size: int) -> np.ndarray:
-  """A mask image -> (S, S) {0,1}; white (>= 128) is missing, black is known.
+def read_hole_file(path: str) -> np.ndarray:
+  """A mask image at its own size -> bool HxW, True (white, >= 128) = missing.
 
   Raises:
-    InputError: if the file is missing, unreadable or not square.
+    InputError: if the file is missing or unreadable.
   """
   from PIL import Image  # pylint: disable=g-import-not-at-top
   if not os.path.isfile(path):
     raise InputError(f"mask_file={path}: no such file")
   try:
     with Image.open(path) as image:
-      grey = image.convert("L")
+      grey = np.asarray(image.convert("L"))
   except Exception as e:  # PIL raises many types for a bad file.
     raise InputError(f"mask_file={path}: not a readable image ({e})") from e
-  if grey.width != grey.height:
-    raise InputError(f"mask_file={path}: {grey.width}x{grey.height}, expected "
-                     "a square mask (the images are square)")
-  grey = grey.resize((size, size), Image.Resampling.NEAREST)
-  return (np.asarray(grey) < 128).astype(np.float32)
+  return grey >= 128
+
+
+def load_mask_file(path: str, size: int) -> np.ndarray:
+  """A square mask image -> (S, S) {0,1}, 1 = known (resized nearest).
+
+  Raises:
+    InputError: if the file is missing, unreadable or not square.
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  hole = read_hole_file(path)
+  if hole.shape[0] != hole.shape[1]:
+    raise InputError(f"mask_file={path}: {hole.shape[1]}x{hole.shape[0]}, "
+                     "expected a square mask or one of the photo's size")
+  known = Image.fromarray(np.where(hole, 0, 255).astype(np.uint8))
+  known = known.resize((size, size), Image.Resampling.NEAREST)
+  return (np.asarray(known) >= 128).astype(np.float32)
 
 
 def make_masks(name: str, count: int, size: int, seed: int = 0,

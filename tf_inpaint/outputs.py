@@ -188,11 +188,15 @@ def staged_directory(outdir: str, overwrite: bool, command: str, inputs=()):
 
 def save_png(path: str, image) -> None:
   """Saves one float image in [-1, 1] (H, W, C) as an 8-bit PNG."""
+  save_uint8_png(path, summaries.to_uint8(image).numpy())
+
+
+def save_uint8_png(path: str, pixels: np.ndarray) -> None:
+  """Saves uint8 pixels (H, W), (H, W, 1) or (H, W, 3) as a PNG."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  pixels = summaries.to_uint8(image).numpy()
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  Image.fromarray(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels
-                  ).save(path)
+  Image.fromarray(pixels.squeeze(-1) if pixels.ndim == 3 and
+                  pixels.shape[-1] == 1 else pixels).save(path)
 
 
 def save_json(path: str, payload) -> None:

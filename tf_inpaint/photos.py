@@ -101,28 +101,35 @@ def _training_box(height: int, width: int, crop: str) -> tuple[int, int]:
   return height, width
 
 
+def training_frame(height: int, width: int, crop: str) -> Frame:
+  """The frame training images had: the central `crop` (data.py's framing);
+  a square photo, or crop `none`, is taken as framed already."""
+  if height == width or crop == "none":
+    return Frame(0, 0, height, width, "whole photo")
+  crop_h, crop_w = _training_box(height, width, crop)
+  return Frame((height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w,
+               "training crop")
+
+
 def choose_frame(hole: np.ndarray, crop: str) -> Frame:
   """The model's frame in a photo, for a bool hole of the photo's size.
 
-  The training crop when the hole lies inside it (a square photo is taken as
-  framed already, as bin/inpaint reads files); otherwise a square of the
-  crop's size centred on the hole, moved to lie inside the photo.
+  The training frame when the hole lies inside it; otherwise a square of
+  the training crop's size centred on the hole, moved to lie inside the
+  photo.
 
   Raises:
     InputError: when the hole does not fit in any frame of that size.
   """
   height, width = hole.shape
-  if height == width or crop == "none":
-    return Frame(0, 0, height, width, "whole photo")
-  crop_h, crop_w = _training_box(height, width, crop)
-  training = Frame((height - crop_h) // 2, (width - crop_w) // 2, crop_h,
-                   crop_w, "training crop")
+  training = training_frame(height, width, crop)
   rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
   top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
   if (top >= training.top and left >= training.left
-      and bottom <= training.top + crop_h and right <= training.left + crop_w):
+      and bottom <= training.top + training.height
+      and right <= training.left + training.width):
     return training
-  side = min(max(crop_h, crop_w), height, width)
+  side = min(max(training.height, training.width), height, width)
   if bottom - top > side or right - left > side:
     raise InputError(
         f"hole: spans {right - left}x{bottom - top} px, more than the model's "
@@ -133,20 +140,35 @@ def choose_frame(hole: np.ndarray, crop: str) -> Frame:
   return Frame(frame_top, frame_left, side, side, "around the hole")
 
 
-def model_view(photo: np.ndarray, hole: np.ndarray, frame: Frame,
+def model_view(photo, hole: np.ndarray, frame: Frame,
                size: int) -> tuple[np.ndarray, np.ndarray]:
   """(image (S, S, 3) in [-1, 1], mask (S, S, 1), 1 = known) of the frame.
 
-  The image is resized as training images were (data.to_model_range); a
-  model pixel is known only if no hole pixel of the photo falls inside it.
+  `photo` is uint8, or float in [0, 1]. The image is resized as training
+  images were (data.to_model_range, exactly so for uint8); a model pixel is
+  known only if no hole pixel of the photo falls inside it.
   """
   rows, cols = frame.slices()
-  image = data.to_model_range(photo[rows, cols] * 255.0, size, "none").numpy()
+  pixels = photo[rows, cols]
+  if pixels.dtype != np.uint8:
+    pixels = pixels * 255.0
+  image = data.to_model_range(pixels, size, "none").numpy()
   coverage = tf.image.resize(hole[rows, cols, None].astype(np.float32),
                              (size, size), method="area").numpy()
   # Upsampling (a frame smaller than the model) interpolates; any share of
   # a hole pixel makes a model pixel missing.
   return image, (coverage <= 0.0).astype(np.float32)
+
+
+def hole_from_model_mask(mask: np.ndarray, frame: Frame,
+                         shape: tuple) -> np.ndarray:
+  """A model-resolution mask (S, S, 1), 1 = known, as a bool hole of the
+  photo's `shape` (nearest neighbour inside the frame, known elsewhere)."""
+  missing = tf.image.resize(1.0 - mask, (frame.height, frame.width),
+                            method="nearest").numpy()[..., 0] > 0.5
+  hole = np.zeros(shape[:2], bool)
+  hole[frame.slices()] = missing
+  return hole
 
 
 def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,

@@ -83,6 +83,86 @@ def _read_inputs(images_spec: str) -> list[tuple[str, str]]:
   return inputs
 
 
+@dataclasses.dataclass
+class _FramedPhotos:
+  """The photos as read, their holes and frames, and the model's view."""
+  names: list
+  photos: list  # uint8 HxWx3, as read
+  holes: list  # bool HxW at each photo's size, True = missing
+  frames: list  # photos.Frame
+  images: np.ndarray  # (N, S, S, 3) in [-1, 1]
+  masks: np.ndarray  # (N, S, S, 1), 1 = known
+
+
+def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
+  """Reads the images and frames them for the model.
+
+  Files keep their own size: a --mask_file of a photo's size frames that
+  photo around its hole (photos.choose_frame); every other mask is drawn at
+  the model's resolution in the training frame, as bin/evaluate draws it.
+  Dataset records are read at the model's size.
+  """
+  from tf_inpaint import data, photos  # pylint: disable=g-import-not-at-top
+  files = data.read_photos(images_spec, FLAGS.first_image, FLAGS.num_images,
+                           min_side=size // 4)
+  if files is None:
+    images, names = data.read_images(images_spec, size, crop,
+                                     FLAGS.first_image, FLAGS.num_images)
+    files = (list(np.round((images + 1.0) * 127.5).astype(np.uint8)), names)
+  arrays, names = files
+  model_masks = None if FLAGS.mask_file else masks.make_masks(
+      FLAGS.mask, len(arrays), size, FLAGS.seed, FLAGS.missing_fraction)
+  hole_file = masks.read_hole_file(FLAGS.mask_file) if FLAGS.mask_file else None
+  framed = _FramedPhotos(names, arrays, [], [], None, None)
+  views = []
+  for i, (name, photo) in enumerate(zip(names, arrays)):
+    if (hole_file is not None and hole_file.shape == photo.shape[:2]
+        and hole_file.any()):
+      hole = photos.check_hole(hole_file, photo.shape,
+                               f"mask_file={FLAGS.mask_file}")
+      frame = photos.choose_frame(hole, crop)
+      views.append(photos.model_view(photo, hole, frame, size))
+      if frame.source == "around the hole":
+        print(f"{name}: the hole lies outside the model's training crop; "
+              f"inpainting the {frame.width}x{frame.height} square around it",
+              flush=True)
+    else:
+      frame = photos.training_frame(*photo.shape[:2], crop)
+      if hole_file is not None:
+        if (hole_file.shape[0] != hole_file.shape[1]
+            and hole_file.shape != photo.shape[:2]):
+          raise errors.InputError(
+              f"mask_file={FLAGS.mask_file}: {hole_file.shape[1]}x"
+              f"{hole_file.shape[0]}, expected a square mask or the size of "
+              f"the photo {name} ({photo.shape[1]}x{photo.shape[0]})")
+        mask = (masks.load_mask_file(FLAGS.mask_file, size)[..., None]
+                if hole_file.any() else np.ones((size, size, 1), np.float32))
+      else:
+        mask = model_masks[i]
+      image, _ = photos.model_view(photo, np.zeros(photo.shape[:2], bool),
+                                   frame, size)
+      views.append((image, mask))
+      hole = photos.hole_from_model_mask(mask, frame, photo.shape)
+    framed.holes.append(hole)
+    framed.frames.append(frame)
+  framed.images = np.stack([v[0] for v in views])
+  framed.masks = np.stack([v[1] for v in views]).astype(np.float32)
+  return framed
+
+
+def _save_full_size(staging, name, photo, hole, frame, generated,
+                    blend_method) -> None:
+  """<name>_inpainted.png (the photo, its hole filled) and <name>_mask.png
+  (white = missing, as --mask_file reads it), both at the photo's size."""
+  from tf_inpaint import outputs, photos  # pylint: disable=g-import-not-at-top
+  outputs.save_uint8_png(
+      os.path.join(staging, f"{name}_inpainted.png"),
+      photos.paste_back(photo, hole, frame, generated, blend_method)
+      if hole.any() else photo)
+  outputs.save_uint8_png(os.path.join(staging, f"{name}_mask.png"),
+                         np.where(hole, 255, 0).astype(np.uint8))
+
+
 def main() -> None:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_inpaint import data, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
@@ -108,12 +188,9 @@ def main() -> None:
       FLAGS.init, FLAGS.encoder, FLAGS.model, generator)
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
       FLAGS.crop)
-  images, names = data.read_images(
-      images_spec, model_config.image_size, crop, FLAGS.first_image,
-      FLAGS.num_images, min_side=model_config.image_size // 4)
-  mask_array = masks.make_masks(
-      FLAGS.mask, len(images), model_config.image_size, FLAGS.seed,
-      FLAGS.missing_fraction, FLAGS.mask_file)
+  framed = _frame_photos(images_spec, model_config.image_size, crop)
+  images, mask_array = framed.images, framed.masks
+  names = framed.names
   masks.check_masks(mask_array)
   originals_known = FLAGS.mask != "file"
 
@@ -139,6 +216,9 @@ def main() -> None:
       for kind in ("corrupted", "generated", "overlay", "blended"):
         outputs.save_png(os.path.join(staging, f"{name}_{kind}.png"),
                          getattr(result, kind)[i])
+      _save_full_size(staging, name, framed.photos[i], framed.holes[i],
+                      framed.frames[i], result.generated[i],
+                      inpaint_config.blend)
     shown = slice(0, _GRID_ROWS)
     columns = [result.corrupted[shown], result.blended[shown]]
     titles = ["corrupted", "inpainted"]
