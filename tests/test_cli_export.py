@@ -40,3 +40,19 @@ def test_export_never_writes_over_or_into_its_run(tiny_run, tmp_path,
   assert "Traceback" not in result.stderr
   assert snapshot(tmp_path) == before
   assert sorted(os.listdir(tmp_path)) == ["run"]
+
+
+def test_a_keras_export_is_a_model_every_command_reads(tiny_run, tmp_path):
+  shutil.copytree(tiny_run[1], tmp_path / "run")
+  result = run_export("--run_dir=run", "--outdir=export", "--format=keras",
+                      cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert sorted(os.listdir(tmp_path / "export")) == [
+      ".tf_inpaint_outputs.json", "model.keras"]
+  inpaint = subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
+       "--model=export/model.keras", f"--images={tiny_run[0] / 'test'}",
+       "--num_images=1", "--iters=2", "--outdir=out", "--logdir=tb"],
+      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  assert inpaint.returncode == 0, inpaint.stderr
+  assert (tmp_path / "out" / "000_inpainted.png").exists()

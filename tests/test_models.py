@@ -46,7 +46,7 @@ def test_every_architecture_builds_and_has_an_objective(tmp_path):
     if row.inverts_generator:
       model_config = models.bind_generator(model_config)
     generator, discriminator = models.build(model_config)
-    outputs = generator(*row.example_inputs(model_config))
+    outputs = generator(*row.generator.example_inputs(model_config))
     assert (discriminator is not None) == row.adversarial, name
     if row.adversarial:
       assert outputs.shape == (1, 32, 32, 3)

@@ -181,16 +181,32 @@ def _from_dict(cls, values: dict[str, Any], source: str):
                 **values})
 
 
+def run_config_payload(model: ModelConfig, train: TrainConfig | None) -> dict:
+  """The JSON form of a run's configs, as `config.json` holds them."""
+  payload = {"model": dataclasses.asdict(model)}
+  if train is not None:
+    payload["train"] = dataclasses.asdict(train)
+  return payload
+
+
+def run_config_from_payload(payload: dict, source: str):
+  """(ModelConfig, TrainConfig or None) from `run_config_payload`'s form."""
+  try:
+    model = _from_dict(ModelConfig, payload["model"], source)
+    train = (_from_dict(TrainConfig, payload["train"], source)
+             if payload.get("train") is not None else None)
+  except (KeyError, TypeError) as e:
+    raise InputError(f"{source}: not a valid run config ({e})") from e
+  return model, train
+
+
 def save_run_config(run_dir: str, model: ModelConfig,
                     train: TrainConfig | None) -> str:
   """Writes `config.json` atomically (no half-written file on a crash)."""
   path = os.path.join(run_dir, CONFIG_FILENAME)
-  payload = {"model": dataclasses.asdict(model)}
-  if train is not None:
-    payload["train"] = dataclasses.asdict(train)
   tmp_path = path + ".tmp"
   with open(tmp_path, "w") as f:
-    json.dump(payload, f, indent=2, sort_keys=True)
+    json.dump(run_config_payload(model, train), f, indent=2, sort_keys=True)
     f.write("\n")
   os.replace(tmp_path, path)
   return path
@@ -204,12 +220,9 @@ def load_run_config(run_dir: str) -> tuple[ModelConfig, TrainConfig | None]:
   try:
     with open(path) as f:
       payload = json.load(f)
-    model = _from_dict(ModelConfig, payload["model"], path)
-    train = (_from_dict(TrainConfig, payload["train"], path)
-             if "train" in payload else None)
-  except (json.JSONDecodeError, KeyError, TypeError) as e:
+  except json.JSONDecodeError as e:
     raise InputError(f"{path}: not a valid run config ({e})") from e
-  return model, train
+  return run_config_from_payload(payload, path)
 
 
 def checkpoint_dir(run_dir: str) -> str:

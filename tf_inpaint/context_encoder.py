@@ -53,12 +53,14 @@ class ChannelwiseDense(layers.Layer):
     return tf.reshape(mixed, [-1, height, width, channels])
 
 
-class ContextEncoder(keras.Model):
+@keras.saving.register_keras_serializable(package="tf_inpaint")
+class ContextEncoder(blocks.BuiltFromConfig, keras.Model):
   """Maps (images, masks) to whole predicted images (N, S, S, C) in [-1, 1].
 
   The missing pixels of `images` are ignored: they are replaced by `fill`, the
   training set's mean colour, which is stored with the weights.
   """
+  example_inputs = staticmethod(blocks.image_and_mask_input)
 
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)

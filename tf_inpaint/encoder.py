@@ -30,12 +30,14 @@ BANKED_MASKS = tuple(name for name in masks_lib.MASK_NAMES
                      if name not in ("file", "random80"))
 
 
-class Encoder(keras.Model):
+@keras.saving.register_keras_serializable(package="tf_inpaint")
+class Encoder(blocks.BuiltFromConfig, keras.Model):
   """Maps (images, masks) -> z (N, z_dim) in [-1, 1]; missing pixels unread.
 
   D's strided convolutions over the image with its holes zeroed and the mask
   as a fourth channel, then a dense layer and tanh.
   """
+  example_inputs = staticmethod(blocks.image_and_mask_input)
 
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)

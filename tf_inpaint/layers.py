@@ -4,6 +4,7 @@ Every layer is named after the attribute that holds it, so a weight's Keras
 path (`generator/upsample_0/kernel`) is the same in every instance of a model;
 exports and copies find weights by that path, never by position.
 """
+import dataclasses
 import math
 
 import keras
@@ -17,6 +18,50 @@ from tf_inpaint.config import ModelConfig
 _KERNEL_INIT_STDDEV = 0.02
 _BN_MOMENTUM = 0.9
 _BN_EPSILON = 1e-5
+
+
+class BuiltFromConfig:
+  """Keras's own formats for a network made from a ModelConfig alone.
+
+  `get_config`/`from_config` let `net.save("g.keras")` and
+  `keras.saving.load_model` rebuild it, and `build_from_config` makes its
+  weights by one call on `example_inputs(config)`, whatever its inputs are.
+  """
+  config: ModelConfig
+
+  @staticmethod
+  def example_inputs(config: ModelConfig) -> tuple:
+    """Positional inputs of one example, enough to create the weights."""
+    raise NotImplementedError
+
+  def get_config(self) -> dict:
+    return {"name": self.name, "trainable": self.trainable,
+            "model_config": dataclasses.asdict(self.config)}
+
+  @classmethod
+  def from_config(cls, config: dict):
+    config = dict(config)
+    return cls(ModelConfig(**config.pop("model_config")), **config)
+
+  def get_build_config(self) -> dict:
+    return {"example_inputs": True}
+
+  def build_from_config(self, config: dict) -> None:
+    del config  # the ModelConfig says everything
+    self(*self.example_inputs(self.config))
+
+
+def latent_input(config: ModelConfig) -> tuple:
+  return (tf.zeros((1, config.z_dim)),)
+
+
+def image_input(config: ModelConfig) -> tuple:
+  return (tf.zeros((1, config.image_size, config.image_size, config.channels)),)
+
+
+def image_and_mask_input(config: ModelConfig) -> tuple:
+  images, = image_input(config)
+  return images, tf.ones_like(images[..., :1])
 
 
 def num_resolution_steps(config: ModelConfig) -> int:

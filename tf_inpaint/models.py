@@ -56,8 +56,8 @@ class Architecture:
   """What the package needs of one architecture.
 
   Attributes:
-    generator: ModelConfig -> the network inference uses (a keras.Model).
-    example_inputs: ModelConfig -> positional inputs that build G's weights.
+    generator: ModelConfig -> the network inference uses (a keras.Model
+      and layers.BuiltFromConfig: its `example_inputs` build its weights).
     objective: (ModelConfig, seed) -> its training `Objective`.
     needs_discriminator: whether inference uses D (the DCGAN's perceptual
       loss does; a context encoder does not, and is exported without it).
@@ -70,7 +70,6 @@ class Architecture:
       third argument.
   """
   generator: Callable[..., keras.Model]
-  example_inputs: Callable[[ModelConfig], tuple]
   objective: Callable[..., Objective]
   needs_discriminator: bool
   mask_families: dict | None = None
@@ -79,27 +78,19 @@ class Architecture:
   inverts_generator: bool = False
 
 
-def _image_and_mask(config: ModelConfig) -> tuple:
-  images = tf.zeros((1, config.image_size, config.image_size, config.channels))
-  return images, tf.ones_like(images[..., :1])
-
-
 ARCHITECTURES = {
     "dcgan": Architecture(
         generator=networks.Generator,
-        example_inputs=lambda config: (tf.zeros((1, config.z_dim)),),
         objective=networks.DcganObjective,
         needs_discriminator=True),
     "context_encoder": Architecture(
         generator=context_encoder.ContextEncoder,
-        example_inputs=_image_and_mask,
         objective=context_encoder.ContextEncoderObjective,
         needs_discriminator=False,
         mask_families=context_encoder.MASK_FAMILIES,
         run_suffix="_ce"),
     "encoder": Architecture(
         generator=encoder_lib.Encoder,
-        example_inputs=_image_and_mask,
         objective=encoder_lib.EncoderObjective,
         needs_discriminator=False,
         run_suffix="_encoder",
@@ -139,7 +130,7 @@ def build_generator(config: ModelConfig, name: str = "generator"):
   """Creates the architecture's G with its weights."""
   row = architecture(config)
   generator = row.generator(config, name=name)
-  generator(*row.example_inputs(config))
+  generator(*row.generator.example_inputs(config))
   return generator
 
 
@@ -153,7 +144,7 @@ def build(config: ModelConfig):
   if not row.adversarial:
     return generator, None
   discriminator = networks.Discriminator(config, name="discriminator")
-  discriminator(generator(*row.example_inputs(config)))
+  discriminator(generator(*row.generator.example_inputs(config)))
   return generator, discriminator
 
 
@@ -387,6 +378,8 @@ def _first_non_finite(*nets) -> str | None:
 
 def load_config(model: str, flag: str = "model"):
   """(ModelConfig, TrainConfig or None) of a bundled, run or exported model."""
+  if is_keras_file(model):
+    return _read_keras_file(model, flag)[:2]
   directory = resolve(model)
   if not os.path.isfile(os.path.join(directory, config_lib.CONFIG_FILENAME)):
     raise InputError(f"{flag}={model}: neither a bundled model "
@@ -415,8 +408,30 @@ def load(model: str, architecture_name: str | None = None,
     InputError: if `model` is none of these, is not of `architecture_name`,
       or its weights cannot be read or do not fit its config.
   """
-  directory = resolve(model)
-  model_config, train_config = load_config(model, flag)
+  if is_keras_file(model):
+    model_config, train_config, generator, discriminator = _read_keras_file(
+        model, flag)
+    row = _checked_architecture(model, model_config, architecture_name, flag)
+    if not row.needs_discriminator:
+      discriminator = None
+  else:
+    model_config, train_config = load_config(model, flag)
+    row = _checked_architecture(model, model_config, architecture_name, flag)
+    generator, discriminator = build(model_config)
+    if not row.needs_discriminator:
+      discriminator = None
+    _restore(model, generator, discriminator, train_config, flag, ema)
+  broken = _first_non_finite(generator, discriminator)
+  if broken:
+    raise InputError(f"{flag}={model}: weight {broken} holds NaN or infinite "
+                     "values; the model is broken (a diverged run?)")
+  return model_config, train_config, generator, discriminator
+
+
+def _checked_architecture(model: str, model_config: ModelConfig,
+                          architecture_name: str | None,
+                          flag: str) -> Architecture:
+  """The model's registry row, if it is of `architecture_name`."""
   try:
     row = architecture(model_config)
   except InputError as e:
@@ -424,9 +439,13 @@ def load(model: str, architecture_name: str | None = None,
   if architecture_name and model_config.architecture != architecture_name:
     raise InputError(f"{flag}={model}: a {model_config.architecture} model, "
                      f"expected a {architecture_name}")
-  generator, discriminator = build(model_config)
-  if not row.needs_discriminator:
-    discriminator = None
+  return row
+
+
+def _restore(model: str, generator, discriminator, train_config, flag: str,
+             ema: bool) -> None:
+  """Reads the weights of an exported model or a run's newest checkpoint."""
+  directory = resolve(model)
   weights_path = os.path.join(directory, WEIGHTS_FILENAME)
   if os.path.isfile(weights_path):
     try:
@@ -449,22 +468,101 @@ def load(model: str, architecture_name: str | None = None,
       raise InputError(f"{flag}={model}: {e}") from e
     if restored is None:
       raise InputError(f"{flag}={model}: no checkpoint in {checkpoint_dir}")
-  broken = _first_non_finite(generator, discriminator)
-  if broken:
-    raise InputError(f"{flag}={model}: weight {broken} holds NaN or infinite "
-                     "values; the model is broken (a diverged run?)")
-  return model_config, train_config, generator, discriminator
 
 
-def export(run_dir: str, out_dir: str) -> None:
-  """Writes a run's latest weights as config.json + weights.npz.
+KERAS_FILENAME = "model.keras"
+EXPORT_FORMATS = ("npz", "keras", "weights_h5", "saved_model")
 
+
+@keras.saving.register_keras_serializable(package="tf_inpaint")
+class TrainedModel(keras.Model):
+  """A whole trained model in one Keras file: its networks and its configs.
+
+  `bin/export --format=keras` writes it, and `load` (so every --model flag
+  and tf_inpaint.load_model) reads it back; calling it runs G.
+  """
+
+  def __init__(self, model_config: ModelConfig, train_config=None, **kwargs):
+    super().__init__(**kwargs)
+    self.model_config, self.train_config = model_config, train_config
+    self.generator, self.discriminator = build(model_config)
+    self.built = True  # every weight exists now
+
+  def call(self, *inputs):
+    return self.generator(*inputs)
+
+  def get_config(self) -> dict:
+    return {"name": self.name, "trainable": self.trainable,
+            **config_lib.run_config_payload(self.model_config,
+                                            self.train_config)}
+
+  @classmethod
+  def from_config(cls, config: dict):
+    config = dict(config)
+    model_config, train_config = config_lib.run_config_from_payload(
+        {"model": config.pop("model"), "train": config.pop("train", None)},
+        "a .keras file")
+    return cls(model_config, train_config, **config)
+
+
+def is_keras_file(model: str) -> bool:
+  return model.endswith(".keras") and os.path.isfile(model)
+
+
+def _read_keras_file(model: str, flag: str):
+  """(ModelConfig, TrainConfig or None, G, D) of a `TrainedModel` file."""
+  try:
+    trained = keras.saving.load_model(model)
+  except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as e:
+    raise InputError(f"{flag}={model}: cannot be read as a Keras file "
+                     f"({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+                     ) from e
+  if not isinstance(trained, TrainedModel):
+    raise InputError(f"{flag}={model}: a {type(trained).__name__}, expected a "
+                     "model exported by bin/export --format=keras")
+  return (trained.model_config, trained.train_config, trained.generator,
+          trained.discriminator)
+
+
+def _serving_signature(generator: keras.Model) -> list:
+  """G's inputs with a free batch size, for a SavedModel's `serve`."""
+  return [tf.TensorSpec((None, *x.shape[1:]), x.dtype)
+          for x in generator.example_inputs(generator.config)]
+
+
+def export(run_dir: str, out_dir: str, export_format: str = "npz") -> None:
+  """Writes a run's latest networks to `out_dir` in one of EXPORT_FORMATS.
+
+  `npz` (what bundled models are): config.json + weights.npz, float16 by
+  weight path. `keras`: model.keras, a TrainedModel. `weights_h5`:
+  config.json + <net>.weights.h5 (Keras's weights format; rebuild the nets
+  with `build(config)`). `saved_model`: config.json + saved_model/, a
+  TensorFlow SavedModel of G whose `serve` maps G's inputs to its outputs.
   Only the networks inference needs are written, and G is the EMA generator
   when the run has one.
   """
+  if export_format not in EXPORT_FORMATS:
+    raise InputError(f"format={export_format!r}: expected one of "
+                     f"{', '.join(EXPORT_FORMATS)}")
   model_config, train_config, generator, discriminator = load(
       run_dir, flag="run_dir")
   os.makedirs(out_dir, exist_ok=True)
-  export_weights(generator, discriminator,
-                 os.path.join(out_dir, WEIGHTS_FILENAME))
+  if export_format == "keras":
+    trained = TrainedModel(model_config, train_config)
+    copy_weights(generator, trained.generator)
+    if discriminator is not None:
+      copy_weights(discriminator, trained.discriminator)
+    trained.save(os.path.join(out_dir, KERAS_FILENAME))
+    return
+  if export_format == "npz":
+    export_weights(generator, discriminator,
+                   os.path.join(out_dir, WEIGHTS_FILENAME))
+  elif export_format == "weights_h5":
+    for net in (generator, discriminator):
+      if net is not None:
+        net.save_weights(os.path.join(out_dir, f"{net.name}.weights.h5"))
+  else:
+    generator.export(os.path.join(out_dir, "saved_model"),
+                     format="tf_saved_model", verbose=False,
+                     input_signature=_serving_signature(generator))
   config_lib.save_run_config(out_dir, model_config, train_config)

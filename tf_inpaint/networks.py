@@ -17,8 +17,10 @@ from tf_inpaint.config import ModelConfig
 _FIXED_Z_BATCH = 64
 
 
-class Generator(keras.Model):
+@keras.saving.register_keras_serializable(package="tf_inpaint")
+class Generator(blocks.BuiltFromConfig, keras.Model):
   """Maps latent vectors (N, z_dim) to images (N, S, S, channels) in [-1, 1]."""
+  example_inputs = staticmethod(blocks.latent_input)
 
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
@@ -38,8 +40,10 @@ class Generator(keras.Model):
     return blocks.upsample_to_image(self, x, training)
 
 
-class Discriminator(keras.Model):
+@keras.saving.register_keras_serializable(package="tf_inpaint")
+class Discriminator(blocks.BuiltFromConfig, keras.Model):
   """Maps images (N, S, S, channels) in [-1, 1] to real-vs-fake logits (N, 1)."""
+  example_inputs = staticmethod(blocks.image_input)
 
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
