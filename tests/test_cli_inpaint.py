@@ -66,6 +66,10 @@ def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
   assert report["inpaint_config"]["weighting"] == "importance"
   assert os.listdir(tmp_path / "tb")
   assert not [f for f in os.listdir(tmp_path) if f.startswith(".staging")]
+  # TensorFlow's CUDA and CPU start-up lines stay off a CPU user's terminal.
+  for noise in ("cudart_stub", "cuInit", "absl::InitializeLog",
+                "cpu_feature_guard"):
+    assert noise not in result.stderr
 
 
 def test_file_mask_and_greyscale_input(run_dir, tmp_path):

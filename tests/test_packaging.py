@@ -72,3 +72,18 @@ def test_ci_runs_the_readme_test_command_in_a_fresh_virtualenv():
     ci_lines = f.read().strip().splitlines()
   assert ci_lines[-1] == command.strip()
   assert any("-m venv" in line for line in ci_lines)
+
+
+@pytest.mark.slow
+def test_installed_commands_call_themselves_by_their_installed_names(
+    installed_package):
+  target, root = installed_package
+  for script, bin_name in (("tf-inpaint", "inpaint"),
+                           ("tf-inpaint-export", "export")):
+    result = subprocess.run([os.path.join(target, "bin", script), "--help"],
+                            cwd=root, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONPATH": target},
+                            check=False)
+    assert result.stdout.startswith(f"`{script}`"), result.stderr[-500:]
+    assert f"  {script} --" in result.stdout
+    assert f"bin/{bin_name} --" not in result.stdout

@@ -1,15 +1,19 @@
 """Command-line entry points: flags -> config dataclass -> library call."""
+import contextlib
 import os
 import sys
 
 # TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) drowns the
-# progress lines; real errors still surface as Python exceptions.
+# progress lines; real errors still surface as Python exceptions. A user who
+# sets the level keeps TensorFlow's own output (see quiet.py).
+_QUIET = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
 
 from tf_inpaint.cli import config_flags  # pylint: disable=g-import-not-at-top
+from tf_inpaint.cli import quiet  # pylint: disable=g-import-not-at-top
 from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
 
 
@@ -24,7 +28,21 @@ def _show_in_help(main) -> None:
   for module in (command, config_flags):
     for flag in flags.FLAGS.get_key_flags_for_module(module):
       flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  sys.modules["__main__"].__doc__ = command.__doc__
+  sys.modules["__main__"].__doc__ = _with_installed_names(command.__doc__)
+
+
+def _with_installed_names(doc: str) -> str:
+  """`doc` with bin/<command> spelled as installed (`tf-inpaint-train`) when
+  the command was started by its installed name rather than from bin/."""
+  from importlib import metadata  # pylint: disable=g-import-not-at-top
+  if not os.path.basename(sys.argv[0]).startswith("tf-inpaint"):
+    return doc
+  for script in metadata.entry_points(group="console_scripts"):
+    if script.value.startswith("tf_inpaint.cli."):
+      command = script.value.split(":")[0].rsplit(".", 1)[1]
+      doc = doc.replace(f"bin/{command} ", f"{script.name} ").replace(
+          f"`bin/{command}`", f"`{script.name}`")
+  return doc
 
 
 def run_main(main) -> None:
@@ -41,4 +59,5 @@ def run_main(main) -> None:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
 
-  app.run(guarded)
+  with quiet.filtered_stderr() if _QUIET else contextlib.nullcontext():
+    app.run(guarded)

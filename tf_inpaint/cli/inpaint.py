@@ -5,7 +5,9 @@
   bin/inpaint --model=runs/celeba64 --images=photos/ --mask=center --outdir=out/
   bin/inpaint --model=runs/celeba64 --images=face.png --mask=file --mask_file=hole.png
 
-Writes to --outdir, per image, <name>_corrupted.png, _generated.png (G(z)),
+Writes to --outdir, per image, <name>_inpainted.png (the photo at its own size,
+its hole filled, known pixels untouched) and <name>_mask.png (its hole, white);
+at the model's resolution <name>_corrupted.png, _generated.png (G(z)),
 _overlay.png and _blended.png; grid.png (original, corrupted, inpainted, one row
 per image); metrics.json when the originals are known (every mask but `file`);
 and TensorBoard panels to --logdir.
