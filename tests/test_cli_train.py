@@ -22,6 +22,31 @@ def run_train(*flags, cwd):
       cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
+def test_train_shows_a_progress_bar_on_a_terminal(image_folder, tmp_path):
+  """On a terminal: Keras's progress bar, no log line per summary."""
+  import pty  # pylint: disable=g-import-not-at-top
+  leader, follower = pty.openpty()
+  process = subprocess.Popen(
+      [sys.executable, os.path.join(REPO, "bin", "train"),
+       f"--dataset=folder:{image_folder}", *TINY_FLAGS, "--steps=3",
+       "--summary_every=1"], cwd=tmp_path, stdout=follower,
+      stderr=subprocess.PIPE, text=True)
+  os.close(follower)
+  shown = b""
+  while True:
+    try:
+      chunk = os.read(leader, 4096)
+    except OSError:  # the terminal closes when the command exits
+      break
+    if not chunk:
+      break
+    shown += chunk
+  stderr = process.communicate(timeout=300)[1]
+  assert process.returncode == 0, stderr
+  assert b"3/3" in shown and b"g_loss" in shown, shown[-500:]
+  assert "step 3/3" not in stderr
+
+
 def error_lines(result):
   return [line for line in result.stderr.splitlines()
           if line.startswith("error:")]

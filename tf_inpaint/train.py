@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import time
 
 import keras
@@ -356,6 +357,14 @@ class Trainer:
         if start == 0:
           self._write_samples(0)
         interval_start, interval_step = time.perf_counter(), start
+        # A live bar on a terminal; in a log file, a line per summary.
+        on_terminal = sys.stdout.isatty()
+        progbar = keras.utils.Progbar(
+            cfg.steps, verbose=int(on_terminal), unit_name="step",
+            stateful_metrics=("d_loss", "g_loss", "d_real", "d_fake",
+                              "images_per_second",
+                              *self.objective.extra_metrics))
+        progbar.update(start)
         while self._current_step() < cfg.steps and self.stop_signal is None:
           metrics = self._train_step(iterator)
           step = self._current_step()
@@ -368,7 +377,11 @@ class Trainer:
                                             (now - interval_start))
             interval_start, interval_step = now, step
             summaries.write_scalars(metrics, step)
-            self._log_progress(step, metrics)
+            progbar.update(step, [(k, v) for k, v in metrics.items()])
+            if not on_terminal:
+              self._log_progress(step, metrics)
+          else:
+            progbar.update(step)
           if step % cfg.image_every == 0 or step == cfg.steps:
             self._write_samples(step)
           if step % cfg.checkpoint_every == 0:
