@@ -20,7 +20,8 @@ def _first_batch(dataset):
 @pytest.mark.parametrize("name, count", [
     (name, 1 if name == "oxford_iiit_pet" else 4)
     for name in sorted(data.TFDS_DATASETS)])
-def test_every_tfds_name_loads_through_mock_data(name, count):
+def test_every_tfds_name_loads_through_mock_data(name, count, monkeypatch):
+  monkeypatch.setattr(data, "unreachable_download_host", lambda builder: None)
   with tfds.testing.mock_data(num_examples=count):
     source = data.open_source(name)
     assert source.num_examples == count
@@ -30,11 +31,31 @@ def test_every_tfds_name_loads_through_mock_data(name, count):
   assert all(i.min() >= -1 and i.max() <= 1 for i in images)
 
 
-def test_tfds_training_batches_under_mock_data():
+def test_tfds_training_batches_under_mock_data(monkeypatch):
+  monkeypatch.setattr(data, "unreachable_download_host", lambda builder: None)
   with tfds.testing.mock_data(num_examples=10):
     source = data.open_source("svhn_cropped")
     batch = _first_batch(data.training_batches(source, 64, 4, seed=0))
   assert batch.shape == (4, 64, 64, 3)
+
+
+def test_an_unprepared_tfds_dataset_offline_fails_fast(monkeypatch):
+  """No download host answers: one line naming the way out, no retries."""
+  monkeypatch.setattr(data, "unreachable_download_host",
+                      lambda builder: "ufldl.stanford.edu")
+  with tfds.testing.mock_data(num_examples=2):
+    with pytest.raises(InputError,
+                       match="dataset=svhn_cropped: not prepared in .*"
+                       "ufldl.stanford.edu cannot be reached .*folder:PATH"):
+      data.open_source("svhn_cropped")
+
+
+def test_the_download_probe_names_a_host_that_does_not_answer():
+  class Builder:  # what the probe reads of a TFDS builder
+    url_infos = {"https://nonexistent.invalid/train.mat": None}
+  assert data.unreachable_download_host(Builder()) == "nonexistent.invalid"
+  Builder.url_infos = None
+  assert data.unreachable_download_host(Builder()) is None
 
 
 def test_folder_is_recursive_sorted_and_scaled(tmp_path):
@@ -159,6 +180,8 @@ def test_a_failed_tfds_download_is_a_clear_error(monkeypatch):
 
   monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
                       unreachable)
+  # The hosts answer (so the fast probe passes), the download still fails.
+  monkeypatch.setattr(data, "unreachable_download_host", lambda builder: None)
   with pytest.raises(InputError, match="dataset=svhn_cropped: TFDS could not "
                      "download or prepare it .*ConnectionError"):
     data.open_source("svhn_cropped", data_dir="/tmp/no-tfds-here")

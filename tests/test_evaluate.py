@@ -1,9 +1,11 @@
 """Evaluation: the library table and bin/evaluate end to end on a tiny model."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -70,6 +72,7 @@ def test_bin_evaluate_writes_every_method_and_mask_deterministically(
   table = (tmp_path / "eval1" / "results.md").read_text()
   assert "| center |" in table and "| random80 |" in table
   assert "Seconds per image" in table
+  assert report["nn_images"].startswith(f"folder:{root / 'train'}")
 
 
 @pytest.mark.slow
@@ -79,6 +82,51 @@ def test_bin_evaluate_refuses_an_unknown_method(tiny_run, tmp_path):
   assert result.returncode == 2
   assert "error: methods=ours,magic" in result.stderr
   assert not (tmp_path / "bad").exists()
+
+
+def test_an_evaluated_image_in_the_nn_search_set_is_refused():
+  rng = np.random.default_rng(0)
+  decoded = lambda shape: rng.integers(0, 256, shape) / 127.5 - 1.0
+  images, search = decoded((3, 8, 8, 3)), decoded((5, 8, 8, 3))
+  evaluate.check_not_in_search_set(images, search, "train/")
+  search[3] = images[1] + 1e-4  # the same 8-bit pixels, decoded once more
+  with pytest.raises(InputError, match="nn_images=train/: holds 1 of the "
+                     "evaluated images .*evaluated image 2"):
+    evaluate.check_not_in_search_set(images, search, "train/")
+
+
+@pytest.mark.slow
+def test_nn_leaves_the_defaults_when_its_images_are_gone(tiny_run, tmp_path):
+  root, run = tiny_run
+  shutil.copytree(run, tmp_path / "run")
+  config_path = tmp_path / "run" / "config.json"
+  run_config = json.loads(config_path.read_text())
+  run_config["train"]["dataset"] = f"folder:{tmp_path / 'gone'}"
+  config_path.write_text(json.dumps(run_config))
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, "bin", "evaluate"), "--model=run",
+       f"--images=folder:{root / 'test'}", "--masks=center", "--iters=2",
+       "--outdir=out"], cwd=tmp_path, capture_output=True, text=True,
+      timeout=600, check=False)
+  assert result.returncode == 0, result.stderr
+  warnings = [l for l in result.stderr.splitlines() if "leaving nn out" in l]
+  assert len(warnings) == 1 and "gone" in warnings[0]
+  report = json.loads((tmp_path / "out" / "results.json").read_text())
+  assert "nn" not in {r["method"] for r in report["results"]}
+  assert "biharmonic" in {r["method"] for r in report["results"]}
+  # Asked for by name, nn without its images is an error, and so is a
+  # search set that holds the evaluated images.
+  for extra, message in (
+      ("--methods=nn", "methods=nn: the model's training images"),
+      (f"--nn_images=folder:{root / 'test'}", "holds 4 of the evaluated")):
+    refused = subprocess.run(
+        [sys.executable, os.path.join(REPO, "bin", "evaluate"),
+         "--model=run", f"--images=folder:{root / 'test'}", "--masks=center",
+         "--iters=2", "--outdir=refused", extra], cwd=tmp_path,
+        capture_output=True, text=True, timeout=600, check=False)
+    assert refused.returncode == 2 and message in refused.stderr, (
+        refused.stderr[-500:])
+    assert not (tmp_path / "refused").exists()
 
 
 def test_a_mask_does_not_depend_on_the_other_masks_evaluated():

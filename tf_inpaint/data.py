@@ -10,8 +10,12 @@ resumed run skips cheaply to the exact batch it stopped at.
 """
 import dataclasses
 import os
+import socket
+import sys
+import urllib.parse
 from typing import Callable
 
+import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -20,6 +24,7 @@ from tf_inpaint.errors import InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _SHUFFLE_BUFFER = 10_000
+_PROBE_SECONDS = 5
 # The DCGAN face framing: the central 108x108 of CelebA's 178x218 aligned
 # faces, as fractions so the half-resolution copy (89x109) frames the same.
 CELEBA_CROP = (108 / 218, 108 / 178)
@@ -195,9 +200,33 @@ def _mat_pixels_as_uint8(images: np.ndarray, path: str) -> np.ndarray:
   return np.round(images.astype(np.float64) * scale).astype(np.uint8)
 
 
+def unreachable_download_host(builder) -> str | None:
+  """The first download host of a TFDS dataset that does not answer, if any.
+
+  Checked in seconds, before TFDS's downloader retries every file for
+  minutes on a machine without internet.
+  """
+  urls = [urllib.parse.urlparse(url) for url in (builder.url_infos or {})]
+  for host, port in sorted({(u.hostname, 443 if u.scheme == "https" else 80)
+                            for u in urls}):
+    try:
+      socket.create_connection((host, port), timeout=_PROBE_SECONDS).close()
+    except OSError:
+      return host
+  return None
+
+
 def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   builder = tfds.builder(name, data_dir=data_dir)
+  if not builder.is_prepared():
+    host = unreachable_download_host(builder)
+    if host:
+      raise InputError(
+          f"dataset={name}: not prepared in {builder.data_dir}, and its "
+          f"download host {host} cannot be reached (no internet?); use "
+          "folder:PATH or mat:PATH with files you have (README, Training), "
+          "or prepare it where there is internet and pass --data_dir")
   try:
     builder.download_and_prepare()
   except Exception as e:  # Network, checksum and quota errors vary widely.
@@ -410,13 +439,29 @@ def output_names(paths: list[str], folder: str) -> list[str]:
   return names
 
 
+def _reading_progress(total: int, spec: str):
+  """update(done) for reading many files: Keras's bar on a terminal, a log
+  line every tenth of the way in a log file."""
+  on_terminal = sys.stdout.isatty()
+  bar = keras.utils.Progbar(total, verbose=int(on_terminal), unit_name="image")
+  every = max(1, total // 10)
+
+  def update(done: int) -> None:
+    bar.update(done)
+    if not on_terminal and (done % every == 0 or done == total):
+      logging.info("read %d/%d images of %s", done, total, spec)
+
+  return update
+
+
 def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
-                min_side: int = 8):
+                min_side: int = 8, progress: bool = False):
   """Image files as they are, as (uint8 HxWx3 arrays, names), or None.
 
   `spec` is an image file or a folder (plain or `folder:`); None for any
   other spec (a dataset has no files to return). A file's name is its path
-  below the folder, without extension (see `output_names`).
+  below the folder, without extension (see `output_names`). `progress`
+  shows the reading (large search sets take minutes).
 
   Raises:
     InputError: for a missing or unreadable file, one smaller than
@@ -435,6 +480,7 @@ def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
   names = output_names(paths, path if os.path.isdir(path)
                        else os.path.dirname(path))
   arrays = []
+  update = _reading_progress(len(paths), spec) if progress else None
   for file_path in paths:
     image = _read_image_file(file_path)
     if min(image.shape[:2]) < min_side:
@@ -442,11 +488,14 @@ def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
                        f"{image.shape[0]} is too small, expected at least "
                        f"{min_side} px on each side")
     arrays.append(image)
+    if update:
+      update(len(arrays))
   return arrays, names
 
 
 def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
-                num_images: int = 0, min_side: int = 8):
+                num_images: int = 0, min_side: int = 8,
+                progress: bool = False):
   """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
 
   `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
@@ -456,7 +505,7 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
   Raises:
     InputError: as `read_photos`, or for a spec that is none of these.
   """
-  files = read_photos(spec, first_image, num_images, min_side)
+  files = read_photos(spec, first_image, num_images, min_side, progress)
   if files is not None:
     arrays, names = files
     return np.stack([

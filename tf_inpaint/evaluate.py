@@ -49,6 +49,23 @@ def check_names(masks, methods) -> None:
                        "given more than once")
 
 
+def check_not_in_search_set(images, search_images, description: str) -> None:
+  """Refuses a nearest-neighbour search set holding an evaluated image.
+
+  `nn` would copy the image itself and score 100 dB. Images are compared
+  by their decoded 8-bit pixels, not by name.
+  """
+  def key(image):
+    return np.round((np.asarray(image) + 1.0) * 127.5).astype(np.uint8).tobytes()
+  search = {key(image) for image in search_images}
+  leaked = [i for i, image in enumerate(images) if key(image) in search]
+  if leaked:
+    raise InputError(
+        f"nn_images={description}: holds {len(leaked)} of the evaluated "
+        f"images (the first is evaluated image {leaked[0] + 1}); nearest "
+        "neighbour would copy them; search images that are not evaluated")
+
+
 @dataclasses.dataclass
 class MaskEvaluation:
   """One mask's masks, corrupted images and every method's output."""

@@ -11,6 +11,7 @@ image) and time_quality.png (hole PSNR against seconds per image).
 """
 import dataclasses
 import os
+import sys
 
 from absl import flags
 
@@ -53,20 +54,51 @@ def define_flags() -> None:
 
 
 def _nn_images(train_config, spec, image_size, crop):
-  """The nearest-neighbour search set: --nn_images, else the model's own."""
+  """(images, description) of the nearest-neighbour search set: --nn_images,
+  else the model's own training images."""
   from tf_inpaint import data  # pylint: disable=g-import-not-at-top
   if spec:
-    return data.read_images(spec, image_size, crop)[0]
+    return data.read_images(spec, image_size, crop, progress=True)[0], spec
   if train_config is None:
-    return None
+    raise errors.InputError("methods=nn: the model's config.json names no "
+                            "training images; pass --nn_images=SPEC")
   try:
-    return data.read_images(train_config.dataset, image_size, crop,
-                            train_config.first_image,
-                            train_config.num_images)[0]
+    images = data.read_images(train_config.dataset, image_size, crop,
+                              train_config.first_image,
+                              train_config.num_images, progress=True)[0]
   except errors.InputError as e:
     raise errors.InputError(
         f"methods=nn: the model's training images ({train_config.dataset}) "
         f"cannot be read here ({e}); pass --nn_images=SPEC") from e
+  return images, (f"{train_config.dataset} (first_image "
+                  f"{train_config.first_image}, num_images "
+                  f"{train_config.num_images})")
+
+
+def _nn_search_set(methods: list, train_config, image_size, crop, images):
+  """The search set of `nn` and its description, or (None, None).
+
+  `nn` is left out of the default methods, with a warning, when the model's
+  training images are not here (a bundled model outside the repository).
+  Raises:
+    InputError: if `nn` was asked for and has no search set, or if the
+      search set holds an evaluated image (it would be copied: 100 dB).
+  """
+  from tf_inpaint import evaluate  # pylint: disable=g-import-not-at-top
+  if "nn" not in methods:
+    return None, None
+  try:
+    nn_images, description = _nn_images(train_config, FLAGS.nn_images,
+                                        image_size, crop)
+  except errors.InputError as e:
+    if FLAGS["methods"].present:
+      raise
+    print(f"warning: leaving nn out of the default methods: {e}",
+          file=sys.stderr, flush=True)
+    methods.remove("nn")
+    return None, None
+  evaluate.check_not_in_search_set(images, nn_images, description)
+  return nn_images, description
 
 
 def main() -> None:
@@ -98,11 +130,11 @@ def main() -> None:
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
                                min_side=model_config.image_size // 4)
-  nn_images = (_nn_images(train_config, FLAGS.nn_images,
-                          model_config.image_size, crop)
-               if "nn" in FLAGS.methods else None)
+  methods = list(FLAGS.methods)
+  nn_images, nn_description = _nn_search_set(
+      methods, train_config, model_config.image_size, crop, images)
   rows, evaluations = evaluate.evaluate(
-      images, FLAGS.masks, FLAGS.methods, generator, discriminator,
+      images, FLAGS.masks, methods, generator, discriminator,
       inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
       progress=lambda message: print(message, flush=True),
       context_encoders=context_encoders, encoder=encoder)
@@ -114,7 +146,8 @@ def main() -> None:
         "inpaint_config": dataclasses.asdict(inpaint_config),
         **({"context_encoders": FLAGS.context_encoders}
            if context_encoders else {}),
-        **({"encoder": encoder_name} if encoder else {})})
+        **({"encoder": encoder_name} if encoder else {}),
+        **({"nn_images": nn_description} if nn_description else {})})
     with open(os.path.join(staging, "results.md"), "w") as f:
       f.write(f"PSNR (dB), whole image; {len(images)} images from "
               f"{FLAGS.images} (first {FLAGS.first_image}), model {FLAGS.model}, "
@@ -129,9 +162,8 @@ def main() -> None:
                                   os.path.join(staging, "time_quality.png"))
     for evaluation in evaluations:
       summaries.figure_grid(
-          evaluate.figure_rows(images, evaluation, FLAGS.methods,
-                               _FIGURE_ROWS),
-          ["original", "corrupted", *FLAGS.methods],
+          evaluate.figure_rows(images, evaluation, methods, _FIGURE_ROWS),
+          ["original", "corrupted", *methods],
           os.path.join(staging, f"figure_{evaluation.mask}.png"))
   print(evaluate.markdown_table(rows, "psnr"))
   print(f"Wrote {FLAGS.outdir}/results.json, results.md and figures.")
