@@ -154,3 +154,11 @@ def test_import_does_not_start_tensorflow():
   out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                        text=True, check=True).stdout
   assert out.split() == [tf_inpaint.__version__, "True"]
+
+
+def test_progress_is_reported_up_to_the_whole_search(model):
+  fractions = []
+  model.inpaint(_face(), _hole((109, 89), 40, 30, 5, 5), iterations=20,
+                on_progress=fractions.append)
+  assert fractions == sorted(fractions) and fractions[-1] == 1.0
+  assert len(fractions) == 2  # every 10 iterations

@@ -62,7 +62,8 @@ class InpaintingModel:
   def image_size(self) -> int:
     return self.config.image_size
 
-  def inpaint(self, photo, hole, *, progress: bool = False, **options):
+  def inpaint(self, photo, hole, *, progress: bool = False, on_progress=None,
+              **options):
     """Fills the hole of a photo, or of each photo of a batch.
 
     Args:
@@ -71,6 +72,7 @@ class InpaintingModel:
       hole: HxW (or HxWx1) bool, or 0/1 or 0/255 numbers; True / non-zero =
         missing. For a batch, one hole per photo (a list or an NHW array).
       progress: show a progress bar of the search.
+      on_progress: optional callable given the fraction of the search done.
       **options: InpaintConfig fields (iterations, restarts, lam, blend,
         tune_iters, seed, batch_size, ...); the rest keep bin/inpaint's
         defaults.
@@ -98,7 +100,7 @@ class InpaintingModel:
     crop_masks = np.stack([v[1] for v in views])
     masks.check_masks(crop_masks)
     result = self._inpainter_for(inpaint_config, progress).inpaint(
-        crops, crop_masks)
+        crops, crop_masks, on_progress=on_progress)
     results = [
         PhotoResult(
             image=photos.paste_back(p, h, f, result.generated[i],

@@ -158,8 +158,8 @@ class Inpainter:
         0.0, decay_steps=max(1, cfg.iterations - warmup),
         warmup_target=cfg.learning_rate, warmup_steps=warmup)
 
-  def inpaint(self, images, masks, writer=None,
-              originals=None) -> InpaintResult:
+  def inpaint(self, images, masks, writer=None, originals=None,
+              on_progress=None) -> InpaintResult:
     """Inpaints `images` (N, S, S, C) with `masks` (N, S, S, 1), 1 = known.
 
     Args:
@@ -167,6 +167,8 @@ class Inpainter:
       masks: 1 = known pixel, 0 = missing.
       writer: optional tf.summary writer for loss curves and image panels.
       originals: optional uncorrupted images, shown in the panels.
+      on_progress: optional callable, given the fraction of the search done
+        (0 to 1) every few iterations (a web page's progress bar).
     """
     cfg = self.config
     images = np.asarray(images, np.float32)
@@ -185,6 +187,8 @@ class Inpainter:
     step = self._make_step(z, optimizer)
     score = tf.function(self._losses, jit_compile=False)
     parts = []
+    total_steps = -(-count // batch) * cfg.iterations
+    report = on_progress and (lambda done: on_progress(done / total_steps))
     for start in range(0, count, batch):
       real = min(batch, count - start)
       # The last batch is padded by repeating its last image; padded rows are
@@ -195,13 +199,13 @@ class Inpainter:
         variable.assign(tf.zeros_like(variable))
       parts.append(self._optimise_batch(
           step, score, z, images[take], masks[take], real, start // batch, writer,
-          None if originals is None else np.asarray(originals)[take]))
+          None if originals is None else np.asarray(originals)[take], report))
     return InpaintResult(**{
         name: np.concatenate([part[name] for part in parts])
         for name in parts[0]})
 
   def _optimise_batch(self, step, score, z, images, masks, real, batch_index,
-                      writer, originals):
+                      writer, originals, report=None):
     cfg = self.config
     repeat = lambda a: tf.repeat(a, cfg.restarts, axis=0)
     known = tf.constant(images * masks)
@@ -227,6 +231,8 @@ class Inpainter:
       if not (logged or last or iteration % _REPORT_EVERY == 0):
         progbar.update(iteration)
         continue
+      if report:
+        report(global_step)
       means = {name: float(tf.reduce_mean(value[:real_rows])) for name, value
                in zip(("contextual", "perceptual", "total"), step_losses)}
       progbar.update(iteration, list(means.items()))
