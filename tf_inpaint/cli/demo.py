@@ -1,0 +1,54 @@
+"""`bin/demo`: a local web page to inpaint a photo by painting its hole.
+
+  bin/demo                                   # http://127.0.0.1:7860
+  bin/demo --model=celeba64,runs/my_faces --port=8080
+
+Needs the optional Gradio dependency: pip install -e ".[demo]". The page binds
+to 127.0.0.1 unless --host says otherwise; requests are queued and run one at
+a time.
+"""
+import logging
+import os
+
+from absl import flags
+
+from tf_inpaint import errors
+from tf_inpaint.cli import run_main
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  flags.DEFINE_list("model", ["celeba64", "svhn32"], "Models the page offers: "
+                    "bundled names and run directories (the first is "
+                    "selected).")
+  flags.DEFINE_string("host", "127.0.0.1", "Address to serve on; 0.0.0.0 "
+                      "makes the page reachable from other machines.")
+  flags.DEFINE_integer("port", 7860, "Port to serve on.")
+
+
+def main() -> None:
+  os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+  logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
+  try:
+    import gradio  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError as e:
+    raise errors.InputError("bin/demo needs Gradio: pip install -e "
+                            "\".[demo]\"") from e
+  from tf_inpaint import demo, models  # pylint: disable=g-import-not-at-top
+  if not FLAGS.model:
+    raise errors.InputError("model: expected at least one model")
+  if not 0 < FLAGS.port < 65536:
+    raise errors.InputError(f"port={FLAGS.port}: expected 1-65535")
+  for name in FLAGS.model:
+    models.load_config(name)  # a missing model fails now, not on the page
+  page = demo.build_page(FLAGS.model)
+  page.launch(server_name=FLAGS.host, server_port=FLAGS.port, ssr_mode=False,
+              show_error=True, max_file_size="50mb",
+              allowed_paths=[os.path.dirname(p) for p in
+                             demo.sample_photos(FLAGS.model)])
+
+
+def run() -> None:
+  define_flags()
+  run_main(main)
