@@ -196,3 +196,14 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
   batched = _inpainter(nets, batch_size=2, **settings).inpaint(y5, mask)
   np.testing.assert_allclose(batched.generated, whole.generated, atol=1e-4)
   np.testing.assert_allclose(batched.total_loss, whole.total_loss, rtol=1e-4)
+
+
+def test_beyond_the_paper_defaults_only_where_measured():
+  assert inpaint.default_options("celeba64", "random80") == {
+      "tune_iters": 0, "blend": "biharmonic"}
+  assert inpaint.default_options("celeba64", "center") == {
+      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
+  # Anything unmeasured (a run directory, a drawn hole) is the paper's method.
+  for model, mask in (("runs/mine", "random80"), ("celeba64", "file")):
+    assert inpaint.default_options(model, mask) == {"tune_iters": 0,
+                                                    "blend": "poisson"}

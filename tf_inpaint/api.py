@@ -126,8 +126,8 @@ class InpaintingModel:
     if unknown:
       raise InputError(f"{unknown[0]}: not an inpainting option; expected "
                        f"one of {', '.join(_OPTIONS)}")
-    options.setdefault("tune_iters",
-                       inpaint.default_tune_iters(self.name, "file"))
+    # A drawn hole is no named mask: the defaults of --mask=file.
+    options = {**inpaint.default_options(self.name, "file"), **options}
     try:
       return config.InpaintConfig(**options)
     except ValueError as e:

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from tf_inpaint import api, baselines, masks, models, photos
+from tf_inpaint import api, baselines, inpaint, masks, models, photos
 from tf_inpaint.errors import InputError
 
 MAX_SIDE = 4096  # px; larger photos are refused with a message
@@ -120,7 +120,11 @@ def inpaint_request(editor_value, hole_name: str, model_name: str,
     raise InputError("hole: paint the hole with the brush, or pick a mask")
   generated = None
   if method == "ours":
-    result = model.inpaint(photo, hole, iterations=int(iterations), seed=seed,
+    defaults = inpaint.default_options(
+        model_name, "file" if hole_name == "painted" else hole_name)
+    result = model.inpaint(photo, hole, **{**defaults,
+                                           "iterations": int(iterations),
+                                           "seed": seed},
                            on_progress=on_progress)
     image = result.image
     generated = np.round((result.generated + 1.0) * 127.5).astype(np.uint8)

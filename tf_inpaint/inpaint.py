@@ -54,17 +54,22 @@ class InpaintResult:
   total_loss: np.ndarray
 
 
-# Per-image tuning (--tune_iters) is the default only where it measurably
-# raised hole PSNR on validation images (README, Results): (bundled model,
-# mask) -> tuning iterations. Everywhere else the default is the paper's
-# method (0).
+# Beyond-the-paper options are defaults only where they measurably raised
+# hole PSNR on validation images (README, Results), keyed by (bundled model,
+# mask); everywhere else the default is the paper's method. Per-image tuning
+# (--tune_iters):
 DEFAULT_TUNE_ITERS = 100
 TUNED_BY_DEFAULT = {("celeba64", "center"): DEFAULT_TUNE_ITERS}
+# The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
+BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80")}
 
 
-def default_tune_iters(model: str, mask: str) -> int:
-  """The tuning iterations `bin/inpaint` uses when --tune_iters is not given."""
-  return TUNED_BY_DEFAULT.get((model, mask), 0)
+def default_options(model: str, mask: str) -> dict:
+  """The InpaintConfig fields `bin/inpaint` sets for a model and mask when
+  their flags are not given."""
+  return {"tune_iters": TUNED_BY_DEFAULT.get((model, mask), 0),
+          "blend": ("biharmonic" if (model, mask) in
+                    BIHARMONIC_BLEND_BY_DEFAULT else "poisson")}
 
 
 def show_holes(images, masks):

@@ -60,12 +60,12 @@ def define_flags() -> None:
 
 
 def _inpaint_config() -> config.InpaintConfig:
+  from tf_inpaint import inpaint  # pylint: disable=g-import-not-at-top
   inpaint_config = config_flags.config_from_flags(config.InpaintConfig)
-  if not FLAGS["tune_iters"].present:
-    from tf_inpaint import inpaint  # pylint: disable=g-import-not-at-top
-    inpaint_config = dataclasses.replace(
-        inpaint_config,
-        tune_iters=inpaint.default_tune_iters(FLAGS.model, FLAGS.mask))
+  inpaint_config = dataclasses.replace(inpaint_config, **{
+      name: value for name, value in
+      inpaint.default_options(FLAGS.model, FLAGS.mask).items()
+      if not FLAGS[name].present})
   if FLAGS.no_perceptual:
     inpaint_config = dataclasses.replace(inpaint_config, lam=0.0)
   return inpaint_config
