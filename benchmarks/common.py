@@ -41,3 +41,19 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 def peak_rss_mb() -> float:
   """This process's peak resident memory so far (Linux reports KiB)."""
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def define_validation_flags(model="celeba64", num_images: int = 64,
+                            iterations: int = 500) -> None:
+  """The flags of the benchmarks that inpaint validation images: --model,
+  --images (required), --first_image, --num_images, --masks, --iterations
+  and --seed, with this benchmark's defaults."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.DEFINE_string("model", model, "DCGAN: bundled name or run dir.")
+  flags.DEFINE_string("images", None, "Validation images (a dataset spec).")
+  flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
+  flags.DEFINE_integer("num_images", num_images, "How many images.")
+  flags.DEFINE_list("masks", ["center", "random80"], "Masks.")
+  flags.DEFINE_integer("iterations", iterations, "Iterations of the z search.")
+  flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
+  flags.mark_flags_as_required(["images"])

@@ -19,16 +19,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, data, evaluate, models  # pylint: disable=g-import-not-at-top
 
-flags.DEFINE_string("model", None, "Run directory trained with --ema_decay.")
-flags.DEFINE_string("images", None, "Validation images (a dataset spec).")
-flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
-flags.DEFINE_integer("num_images", 64, "How many images.")
-flags.DEFINE_list("masks", ["center", "random80"], "Masks.")
-flags.DEFINE_integer("iterations", 500, "Adam iterations on z.")
-flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
-flags.mark_flags_as_required(["model", "images"])
+common.define_validation_flags(model=None)  # a run trained with --ema_decay
+flags.mark_flags_as_required(["model"])
 FLAGS = flags.FLAGS
 
 

@@ -22,20 +22,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
-flags.DEFINE_string("model", "celeba64", "DCGAN: bundled name or run dir.")
+common.define_validation_flags()  # --iterations: of the random start
 flags.DEFINE_string("encoder", None, "Encoder trained for --model; default: "
                     "the bundled model's own.")
-flags.DEFINE_string("images", None, "Validation images (a dataset spec).")
-flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
-flags.DEFINE_integer("num_images", 64, "How many images.")
-flags.DEFINE_list("masks", ["center", "random80"], "Masks.")
-flags.DEFINE_integer("iterations", 500, "Iterations of the random start.")
 flags.DEFINE_list("encoder_iterations", ["1", "10", "25", "50", "100", "200"],
                   "Iteration counts tried from the encoder start.")
-flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
-flags.mark_flags_as_required(["images"])
 FLAGS = flags.FLAGS
 
 

@@ -21,19 +21,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
-flags.DEFINE_string("model", "celeba64", "DCGAN: bundled name or run dir.")
-flags.DEFINE_string("images", None, "Validation images (a dataset spec).")
-flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
-flags.DEFINE_integer("num_images", 8, "How many images.")
-flags.DEFINE_list("masks", ["center", "random80"], "Masks.")
-flags.DEFINE_integer("iterations", 200, "Iterations of the z search.")
+common.define_validation_flags(num_images=8, iterations=200)
 flags.DEFINE_integer("tune_iters", 100, "Tuning iterations.")
 flags.DEFINE_list("settings", ["1e-4:100", "1e-3:100", "1e-3:10"],
                   "learning_rate:penalty pairs to try.")
-flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
-flags.mark_flags_as_required(["images"])
 FLAGS = flags.FLAGS
 
 
