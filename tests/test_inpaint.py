@@ -207,3 +207,18 @@ def test_beyond_the_paper_defaults_only_where_measured():
   for model, mask in (("runs/mine", "random80"), ("celeba64", "file")):
     assert inpaint.default_options(model, mask) == {"tune_iters": 0,
                                                     "blend": "poisson"}
+
+
+def test_calling_inpaint_again_reuses_its_traced_search(nets, target):
+  """A web page calls one Inpainter many times: the same answer every time,
+  from the functions traced on the first call (no new graphs held)."""
+  _, y = target
+  mask = masks.make_masks("center", 4, 32)
+  inpainter = _inpainter(nets, iterations=5, lr_schedule="cosine")
+  first = inpainter.inpaint(y, mask)
+  for _ in range(2):
+    again = inpainter.inpaint(y, mask)
+    np.testing.assert_array_equal(again.z, first.z)
+  _, _, step, score = inpainter._search_for(4)  # pylint: disable=protected-access
+  assert step.experimental_get_tracing_count() == 1
+  assert score.experimental_get_tracing_count() == 1

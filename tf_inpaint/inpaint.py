@@ -104,6 +104,7 @@ class Inpainter:
     self.config = config
     self.progress = progress
     self.z_dim = generator.config.z_dim
+    self._searches = {}  # batch size -> what `_search_for` built
 
   def initial_z(self, image_indices, images=None, masks=None) -> tf.Tensor:
     """(len(image_indices) * restarts, z_dim) starting points, image-major.
@@ -120,6 +121,28 @@ class Inpainter:
       learned = self.encoder(images * masks, masks, training=False)
       starts = tf.concat([learned[:, None], starts[:, 1:]], axis=1)
     return tf.reshape(starts, [-1, self.z_dim])
+
+  def _search_for(self, batch: int):
+    """(z, optimizer state, step, score) for batches of `batch` images.
+
+    Built once per batch size and kept: a web page or a Python loop calling
+    `inpaint` again reuses the traced functions instead of tracing (and
+    holding) new ones each time. The optimizer's state, its iteration count
+    included, is reset before every batch, so every batch follows the same
+    learning-rate schedule.
+    """
+    if batch not in self._searches:
+      cfg = self.config
+      z = tf.Variable(tf.zeros([batch * cfg.restarts, self.z_dim]), name="z")
+      optimizer = keras.optimizers.Adam(self._learning_rate(),
+                                        beta_1=cfg.beta1)
+      optimizer.build([z])
+      optimizer_state = [v for v in optimizer.variables
+                         if not v.path.endswith("learning_rate")]
+      self._searches[batch] = (z, optimizer_state,
+                               self._make_step(z, optimizer),
+                               tf.function(self._losses, jit_compile=False))
+    return self._searches[batch]
 
   def _losses(self, z, corrupted, weights):
     """Per-row contextual, perceptual and total loss of G(z)."""
@@ -180,17 +203,7 @@ class Inpainter:
     masks = np.asarray(masks, np.float32)
     count = len(images)
     batch = min(cfg.batch_size, count)
-    z = tf.Variable(tf.zeros([batch * cfg.restarts, self.z_dim]), name="z")
-    optimizer = keras.optimizers.Adam(self._learning_rate(),
-                                      beta_1=cfg.beta1)
-    optimizer.build([z])
-    # Reset between batches instead of a new optimizer: a tf.function keeps
-    # the optimizer it was traced with. The iteration count is reset too, so
-    # every batch follows the same learning-rate schedule.
-    optimizer_state = [v for v in optimizer.variables
-                       if not v.path.endswith("learning_rate")]
-    step = self._make_step(z, optimizer)
-    score = tf.function(self._losses, jit_compile=False)
+    z, optimizer_state, step, score = self._search_for(batch)
     parts = []
     total_steps = -(-count // batch) * cfg.iterations
     report = on_progress and (lambda done: on_progress(done / total_steps))
