@@ -199,8 +199,9 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  assert inpaint.default_options("celeba64", "random80") == {
-      "tune_iters": 0, "blend": "biharmonic"}
+  for model in ("celeba64", "svhn32"):
+    assert inpaint.default_options(model, "random80") == {
+        "tune_iters": 0, "blend": "biharmonic"}
   assert inpaint.default_options("celeba64", "center") == {
       "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
   # Anything unmeasured (a run directory, a drawn hole) is the paper's method.
