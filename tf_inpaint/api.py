@@ -90,9 +90,10 @@ class InpaintingModel:
     inpaint_config = self._config(options)
     names = [f"photo[{i}]" if batched else "photo"
              for i in range(len(photo_list))]
-    units = [photos.check_photo(p, n) for p, n in zip(photo_list, names)]
-    holes = [photos.check_hole(h, u.shape, n.replace("photo", "hole"))
-             for h, u, n in zip(hole_list, units, names)]
+    shapes = [photos.check_photo(p, n).shape
+              for p, n in zip(photo_list, names)]
+    holes = [photos.check_hole(h, shape, n.replace("photo", "hole"))
+             for h, shape, n in zip(hole_list, shapes, names)]
     frames = [photos.choose_frame(h, self.crop) for h in holes]
     views = [photos.model_view(np.asarray(p), h, f, self.image_size)
              for p, h, f in zip(photo_list, holes, frames)]
