@@ -199,8 +199,9 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  for model in ("celeba64", "svhn32"):
-    assert inpaint.default_options(model, "random80") == {
+  for model, mask in (("celeba64", "random80"), ("svhn32", "random80"),
+                      ("svhn32", "pattern")):
+    assert inpaint.default_options(model, mask) == {
         "tune_iters": 0, "blend": "biharmonic"}
   assert inpaint.default_options("celeba64", "center") == {
       "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
