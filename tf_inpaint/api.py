@@ -57,6 +57,7 @@ class InpaintingModel:
     self.discriminator = discriminator
     self.encoder = encoder
     self._inpainter = None  # the last one built, reused for the same options
+    self._frozen = None  # frozen copies of G and D, shared by the Inpainters
 
   @property
   def image_size(self) -> int:
@@ -117,9 +118,11 @@ class InpaintingModel:
     """An Inpainter for these options; building one copies G and D."""
     if (self._inpainter is None or self._inpainter.config != inpaint_config
         or self._inpainter.progress != progress):
+      if self._frozen is None:
+        self._frozen = models.frozen_copy(self.generator, self.discriminator)
       self._inpainter = inpaint.Inpainter(
-          self.generator, self.discriminator, inpaint_config,
-          progress=progress, encoder=self.encoder)
+          *self._frozen, inpaint_config, progress=progress,
+          encoder=self.encoder, frozen=True)
     return self._inpainter
 
   def _config(self, options: dict) -> config.InpaintConfig:

@@ -83,7 +83,8 @@ class Inpainter:
 
   def __init__(self, generator: keras.Model, discriminator: keras.Model,
                config: InpaintConfig = InpaintConfig(),
-               progress: bool = False, encoder: keras.Model | None = None):
+               progress: bool = False, encoder: keras.Model | None = None,
+               frozen: bool = False):
     """
     Args:
       generator, discriminator: the trained DCGAN.
@@ -91,14 +92,18 @@ class Inpainter:
       progress: show a progress bar (or log lines when not on a terminal).
       encoder: a z encoder trained for this generator: each image's first
         start is then E(image, mask) instead of a random z.
+      frozen: G and D are already private copies from `models.frozen_copy`
+        (one loaded model's Inpainters share them; a copy per Inpainter
+        costs about 30 MB that TensorFlow does not give back).
     Raises:
       InputError: if `encoder` was trained for another generator.
     """
     if encoder is not None:
       models.check_encoder_fits(encoder.config, generator, "encoder")
     # Private frozen copies: faster, and the caller's networks stay untouched.
-    self.generator, self.discriminator = models.frozen_copy(generator,
-                                                              discriminator)
+    self.generator, self.discriminator = (
+        (generator, discriminator) if frozen
+        else models.frozen_copy(generator, discriminator))
     self.encoder = encoder
     self.tuner = tuning.GeneratorTuner(self.generator, self.discriminator,
                                        config)
