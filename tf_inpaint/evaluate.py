@@ -9,6 +9,7 @@ from tf_inpaint import blend as blend_lib
 from tf_inpaint import context_encoder
 from tf_inpaint import masks as masks_lib
 from tf_inpaint import metrics
+from tf_inpaint import models
 from tf_inpaint.config import InpaintConfig
 from tf_inpaint.errors import InputError
 from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter
@@ -85,16 +86,19 @@ def ours_config(method: str, inpaint_config: InpaintConfig) -> InpaintConfig:
 
 def run_method(method, corrupted, masks, generator, discriminator,
                inpaint_config, nn_images, progress=False,
-               context_encoder_model=None, encoder=None):
-  """One method's filled images for corrupted images (holes are zero)."""
+               context_encoder_model=None, encoder=None, frozen=False):
+  """One method's filled images for corrupted images (holes are zero).
+
+  `frozen`: G and D are frozen copies already (see `Inpainter`).
+  """
   if method in OURS:
     if method in ENCODER_METHODS and encoder is None:
       raise InputError(f"methods={method}: needs an encoder trained for the "
                        "model (--encoder=RUN_DIR, or a bundled model's own)")
     return Inpainter(generator, discriminator,
                      ours_config(method, inpaint_config), progress=progress,
-                     encoder=encoder if method in ENCODER_METHODS else None
-                     ).inpaint(corrupted, masks).blended
+                     encoder=encoder if method in ENCODER_METHODS else None,
+                     frozen=frozen).inpaint(corrupted, masks).blended
   if method == "tv":
     return baselines.total_variation(corrupted, masks)
   if method == "lowrank":
@@ -126,6 +130,8 @@ def evaluate(images, mask_names, methods, generator, discriminator,
   """
   check_names(mask_names, methods)
   size = images.shape[1]
+  if set(methods) & set(OURS):  # one frozen copy for every run of ours
+    generator, discriminator = models.frozen_copy(generator, discriminator)
   encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
               for mask in mask_names if "context_encoder" in methods}
   rows, evaluations = [], []
@@ -140,7 +146,7 @@ def evaluate(images, mask_names, methods, generator, discriminator,
       filled = run_method(method, corrupted, mask, generator, discriminator,
                           inpaint_config, nn_images, progress=True,
                           context_encoder_model=encoders.get(mask_name),
-                          encoder=encoder)
+                          encoder=encoder, frozen=True)
       seconds = (time.perf_counter() - start) / len(images)
       evaluation.outputs[method] = filled
       scores = metrics.image_metrics(images, filled, mask)
