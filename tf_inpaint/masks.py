@@ -125,20 +125,28 @@ def read_hole_file(path: str) -> np.ndarray:
   return grey >= 128
 
 
-def load_mask_file(path: str, size: int) -> np.ndarray:
-  """A square mask image -> (S, S) {0,1}, 1 = known (resized nearest).
+def square_hole_as_mask(hole: np.ndarray, size: int, path: str) -> np.ndarray:
+  """A square bool hole -> (S, S) {0,1}, 1 = known (resized nearest).
 
   Raises:
-    InputError: if the file is missing, unreadable or not square.
+    InputError: naming `path` if the hole is not square.
   """
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  hole = read_hole_file(path)
   if hole.shape[0] != hole.shape[1]:
     raise InputError(f"mask_file={path}: {hole.shape[1]}x{hole.shape[0]}, "
                      "expected a square mask or one of the photo's size")
   known = Image.fromarray(np.where(hole, 0, 255).astype(np.uint8))
   known = known.resize((size, size), Image.Resampling.NEAREST)
   return (np.asarray(known) >= 128).astype(np.float32)
+
+
+def load_mask_file(path: str, size: int) -> np.ndarray:
+  """A square mask image -> (S, S) {0,1}, 1 = known (resized nearest).
+
+  Raises:
+    InputError: if the file is missing, unreadable or not square.
+  """
+  return square_hole_as_mask(read_hole_file(path), size, path)
 
 
 def make_masks(name: str, count: int, size: int, seed: int = 0,

@@ -183,9 +183,9 @@ def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
     method: a blend of blend.py, run at the photo's resolution.
   """
   rows, cols = frame.slices()
-  unit = check_photo(photo)
+  unit = check_photo(np.asarray(photo)[rows, cols])  # only the frame is read
   known = (~hole[rows, cols])[None, ..., None].astype(np.float64)
-  framed = unit[rows, cols][None] * 2.0 - 1.0
+  framed = unit[None] * 2.0 - 1.0
   guide = tf.image.resize(generated[None], (frame.height, frame.width),
                           method="bicubic").numpy().clip(-1.0, 1.0)
   filled = blend.blend(framed * known, guide.astype(np.float64), known,

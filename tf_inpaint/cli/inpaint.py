@@ -115,8 +115,7 @@ def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
   model_masks = None if FLAGS.mask_file else masks.make_masks(
       FLAGS.mask, len(arrays), size, FLAGS.seed, FLAGS.missing_fraction)
   hole_file = masks.read_hole_file(FLAGS.mask_file) if FLAGS.mask_file else None
-  framed = _FramedPhotos(names, arrays, [], [], None, None)
-  views = []
+  holes, frames, views = [], [], []
   for i, (name, photo) in enumerate(zip(names, arrays)):
     if (hole_file is not None and hole_file.shape == photo.shape[:2]
         and hole_file.any()):
@@ -130,26 +129,27 @@ def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
               flush=True)
     else:
       frame = photos.training_frame(*photo.shape[:2], crop)
-      if hole_file is not None:
-        if (hole_file.shape[0] != hole_file.shape[1]
-            and hole_file.shape != photo.shape[:2]):
-          raise errors.InputError(
-              f"mask_file={FLAGS.mask_file}: {hole_file.shape[1]}x"
-              f"{hole_file.shape[0]}, expected a square mask or the size of "
-              f"the photo {name} ({photo.shape[1]}x{photo.shape[0]})")
-        mask = (masks.load_mask_file(FLAGS.mask_file, size)[..., None]
-                if hole_file.any() else np.ones((size, size, 1), np.float32))
-      else:
+      if hole_file is None:
         mask = model_masks[i]
+      elif hole_file.shape == photo.shape[:2]:  # the photo's size, no hole
+        mask = np.ones((size, size, 1), np.float32)
+      elif hole_file.shape[0] != hole_file.shape[1]:
+        raise errors.InputError(
+            f"mask_file={FLAGS.mask_file}: {hole_file.shape[1]}x"
+            f"{hole_file.shape[0]}, expected a square mask or the size of "
+            f"the photo {name} ({photo.shape[1]}x{photo.shape[0]})")
+      else:
+        mask = masks.square_hole_as_mask(hole_file, size,
+                                         FLAGS.mask_file)[..., None]
       image, _ = photos.model_view(photo, np.zeros(photo.shape[:2], bool),
                                    frame, size)
       views.append((image, mask))
       hole = photos.hole_from_model_mask(mask, frame, photo.shape)
-    framed.holes.append(hole)
-    framed.frames.append(frame)
-  framed.images = np.stack([v[0] for v in views])
-  framed.masks = np.stack([v[1] for v in views]).astype(np.float32)
-  return framed
+    holes.append(hole)
+    frames.append(frame)
+  return _FramedPhotos(names, arrays, holes, frames,
+                       np.stack([v[0] for v in views]),
+                       np.stack([v[1] for v in views]).astype(np.float32))
 
 
 def _save_full_size(staging, name, photo, hole, frame, generated,
