@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 
 import keras
@@ -21,28 +22,17 @@ from absl import logging
 from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_inpaint import checkpoints
+from tf_inpaint import cluster
 from tf_inpaint import config as config_lib
 from tf_inpaint import data
 from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import outputs
 from tf_inpaint import summaries
-from tf_inpaint.errors import InputError
+from tf_inpaint.errors import InputError, WorkerLostError
 
 _LOCK_FILENAME = ".lock"
 _CHECKPOINTS_KEPT = 3
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-  """Maps a --strategy value to a `tf.distribute.Strategy`."""
-  if name == "default":
-    return tf.distribute.get_strategy()
-  if name == "mirrored":
-    return tf.distribute.MirroredStrategy()
-  if name == "multi_worker_mirrored":
-    return tf.distribute.MultiWorkerMirroredStrategy()
-  raise InputError(f"strategy={name!r}: expected one of "
-                   f"{', '.join(config_lib.STRATEGIES)}")
 
 
 def check_warm_start_source(source: str,
@@ -101,11 +91,12 @@ def default_log_dir(run_dir: str) -> str:
 
 def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
                     train_config: config_lib.TrainConfig,
-                    source: data.ImageSource) -> bool:
+                    source: data.ImageSource, write: bool = True) -> bool:
   """Creates a run directory or checks that it holds this same run.
 
   A config.json written before `auto` crops and augmentations were resolved
-  is compared as it resolves against `source` today.
+  is compared as it resolves against `source` today. With `write=False` (a
+  worker that is not the chief) the directory is only checked.
 
   Returns:
     True if the directory was created now (so a failure may remove it).
@@ -125,13 +116,16 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
       raise InputError(f"run_dir={run_dir}: holds a run with a different "
                        f"config.json ({'; '.join(differences)}); use another "
                        "--run_dir or the same settings")
-    config_lib.save_run_config(run_dir, model_config, train_config)
+    if write:
+      config_lib.save_run_config(run_dir, model_config, train_config)
     return False
   if os.path.exists(run_dir) and (not os.path.isdir(run_dir)
                                   or os.listdir(run_dir)):
     raise InputError(f"run_dir={run_dir}: exists and is not a run directory "
                      f"(no {config_lib.CONFIG_FILENAME}); refusing to write "
                      "into it")
+  if not write:
+    return False
   os.makedirs(run_dir, exist_ok=True)
   config_lib.save_run_config(run_dir, model_config, train_config)
   return True
@@ -153,6 +147,10 @@ class Trainer:
     outputs.check_directory_flag("run_dir", run_dir)
     outputs.check_directory_flag("logdir", self.log_dir)
     self.stop_signal = None  # the signal that stopped training, if any
+    self.interrupted = False  # by a signal here or in another worker
+    # First: a multi-worker strategy must precede every other TF operation.
+    self.strategy = cluster.make_strategy(train_config.strategy)
+    self.is_chief = cluster.is_chief(self.strategy)
     row = models.architecture(model_config)  # refused here, before any work
     if row.inverts_generator and not model_config.generator_digest:
       self.model_config = model_config = models.bind_generator(model_config)
@@ -164,7 +162,6 @@ class Trainer:
     data.check_batch_size(self.source, cfg.batch_size)
     if cfg.init_from:
       check_warm_start_source(cfg.init_from, model_config)
-    self.strategy = make_strategy(cfg.strategy)
     if cfg.batch_size % self.strategy.num_replicas_in_sync:
       raise InputError(f"batch_size={cfg.batch_size}: not divisible by the "
                        f"{self.strategy.num_replicas_in_sync} replicas")
@@ -192,13 +189,17 @@ class Trainer:
                    step=self.step, ema_generator=self.ema_generator)
     self.checkpoint = tf.train.Checkpoint(
         **{name: value for name, value in tracked.items() if value is not None})
+    # Every worker saves (a save may need collectives); only the chief's
+    # checkpoints are kept, the others' go to a temporary dir.
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, config_lib.checkpoint_dir(self.run_dir),
+        self.checkpoint,
+        config_lib.checkpoint_dir(self.run_dir) if self.is_chief else
+        tempfile.mkdtemp(prefix="tf_inpaint_worker_"),
         max_to_keep=_CHECKPOINTS_KEPT)
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
     self.objective = models.make_objective(self.model_config, cfg.seed)
 
-  def _replica_step(self, real, step):
+  def _replica_step(self, real, step, stop_vote):
     cfg = self.train_config
     replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
     # Folding the replica id in gives every replica its own noise.
@@ -230,15 +231,21 @@ class Trainer:
           d_loss=d_loss,
           d_real=tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
           d_fake=tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size)
-    return {**metrics,
+    return {**metrics, "stop_votes": stop_vote,
             **{name: tf.nn.compute_average_loss(
                 value, global_batch_size=cfg.batch_size)
                for name, value in extras.items()}}
 
   @tf.function(jit_compile=False)  # XLA is slower on CPU and breaks summaries.
-  def _train_step(self, iterator):
+  def _train_step(self, iterator, stop_vote):
+    """One step on every replica; `stop_vote` > 0 asks all workers to stop.
+
+    The votes are summed with the losses, so every worker of a cluster
+    learns of a signal at the same step and they stop (and save) together.
+    """
     per_replica = self.strategy.run(self._replica_step,
-                                    args=(next(iterator), self.step))
+                                    args=(next(iterator), self.step,
+                                          stop_vote))
     if self.ema_generator is not None:
       self._update_ema()
     self.step.assign_add(1)
@@ -288,6 +295,8 @@ class Trainer:
     logging.info("Warm start from %s (fresh optimizers)", source)
 
   def _write_samples(self, step: int) -> None:
+    if not self.is_chief:  # its writer discards them
+      return
     samples = self.objective.samples(self.generator)
     tf.summary.image("samples", summaries.image_grid(samples), step=step)
     if self.ema_generator is not None:
@@ -299,17 +308,30 @@ class Trainer:
     """Runs until `steps`, or a signal; returns the last step's metrics."""
     cfg = self.train_config
     created = prepare_run_dir(self.run_dir, self.model_config, cfg,
-                              self.source)
-    lock = lock_run_dir(self.run_dir)
-    remove_checkpoint_debris(config_lib.checkpoint_dir(self.run_dir))
+                              self.source, write=self.is_chief)
+    lock = None
+    if self.is_chief:
+      lock = lock_run_dir(self.run_dir)
+      remove_checkpoint_debris(config_lib.checkpoint_dir(self.run_dir))
     try:
       return self._train()
+    except cluster.LOST_WORKER_ERRORS as e:
+      kept = self._latest_checkpoint()
+      raise WorkerLostError(
+          f"training stopped at step {self._current_step()}: another worker "
+          f"stopped answering ({type(e).__name__}); "
+          + (f"start every worker again with the same command to resume from "
+             f"{os.path.basename(kept)}" if kept else
+             "no checkpoint was saved yet")) from e
     except BaseException:
       if created and self._latest_checkpoint() is None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
       raise
     finally:
-      lock.close()  # releases the lock
+      if lock is not None:
+        lock.close()  # releases the lock
+      if not self.is_chief and hasattr(self, "manager"):
+        shutil.rmtree(self.manager.directory, ignore_errors=True)
 
   def _latest_checkpoint(self) -> str | None:
     manager = getattr(self, "manager", None)  # None if _build never ran
@@ -319,8 +341,9 @@ class Trainer:
     cfg = self.train_config
     self._build()
     try:
-      restored = checkpoints.restore_newest(self.checkpoint,
-                                            self.manager.directory)
+      # Every worker resumes from the chief's checkpoints.
+      restored = checkpoints.restore_newest(
+          self.checkpoint, config_lib.checkpoint_dir(self.run_dir))
     except InputError as e:
       raise InputError(f"run_dir={self.run_dir}: {e}; move them away to "
                        "start again") from e
@@ -345,7 +368,8 @@ class Trainer:
         self.source, self.model_config.image_size, cfg.batch_size, cfg.seed,
         cfg.crop, cfg.augment, start_step=start)
     iterator = iter(self.strategy.experimental_distribute_dataset(batches))
-    writer = tf.summary.create_file_writer(self.log_dir)
+    writer = (tf.summary.create_file_writer(self.log_dir) if self.is_chief
+              else tf.summary.create_noop_writer())
     previous_handlers = {s: signal.signal(s, self._request_stop)
                          for s in (signal.SIGINT, signal.SIGTERM)}
     metrics = {}
@@ -365,8 +389,10 @@ class Trainer:
                               "images_per_second",
                               *self.objective.extra_metrics))
         progbar.update(start)
-        while self._current_step() < cfg.steps and self.stop_signal is None:
-          metrics = self._train_step(iterator)
+        while self._current_step() < cfg.steps and not self.interrupted:
+          metrics = self._train_step(
+              iterator, tf.constant(float(self.stop_signal is not None)))
+          self.interrupted = float(metrics.pop("stop_votes")) > 0
           step = self._current_step()
           self._check_finite(metrics, step)
           if step % cfg.summary_every == 0 or step == cfg.steps:

@@ -14,7 +14,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 
 from tf_inpaint.cli import config_flags  # pylint: disable=g-import-not-at-top
 from tf_inpaint.cli import quiet  # pylint: disable=g-import-not-at-top
-from tf_inpaint.errors import InputError  # pylint: disable=g-import-not-at-top
+from tf_inpaint.errors import InputError, WorkerLostError  # pylint: disable=g-import-not-at-top
 
 
 def _show_in_help(main) -> None:
@@ -45,9 +45,12 @@ def _with_installed_names(doc: str) -> str:
   return doc
 
 
-def run_main(main) -> None:
-  """Runs an absl `main`; bad input is one line on stderr and exit status 2."""
-  _show_in_help(main)
+def run_main(define_flags, main) -> None:
+  """Defines the flags and runs an absl `main`; bad input is one line on
+  stderr and exit status 2, a lost training peer one line and exit status 1.
+
+  Defining flags may import TensorFlow, so it runs inside the stderr filter.
+  """
 
   def guarded(argv):
     if len(argv) > 1:
@@ -58,6 +61,11 @@ def run_main(main) -> None:
     except InputError as e:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
+    except WorkerLostError as e:
+      print(f"error: {e}", file=sys.stderr)
+      sys.exit(1)
 
   with quiet.filtered_stderr() if _QUIET else contextlib.nullcontext():
+    define_flags()
+    _show_in_help(main)
     app.run(guarded)

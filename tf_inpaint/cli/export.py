@@ -42,5 +42,4 @@ def main() -> None:
 
 
 def run() -> None:
-  define_flags()
-  run_main(main)
+  run_main(define_flags, main)

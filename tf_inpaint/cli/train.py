@@ -53,28 +53,31 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 
 
 def main() -> None:
-  from tf_inpaint import models, train  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import cluster, models, train  # pylint: disable=g-import-not-at-top
+  train_config = config_flags.config_from_flags(config.TrainConfig)
+  # Before anything else runs TensorFlow (loading an encoder's generator).
+  cluster.make_strategy(train_config.strategy)
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
   if models.architecture(model_config).inverts_generator:
     model_config = models.bind_generator(
         model_config, given=[name for name in ("image_size", "z_dim")
                              if FLAGS[name].present])
-  train_config = config_flags.config_from_flags(config.TrainConfig)
   run_dir = FLAGS.run_dir or default_run_dir(FLAGS.dataset, model_config)
   trainer = train.Trainer(model_config, train_config, run_dir, FLAGS.logdir)
   print(f"Training into {run_dir}; TensorBoard: tensorboard --logdir "
         f"{trainer.log_dir}", flush=True)
   metrics = trainer.train()
-  if trainer.stop_signal is not None:
+  if trainer.interrupted:
     # A scheduler must tell an interrupted run from a finished one.
-    print(f"Interrupted at step {metrics['step']} (signal "
-          f"{trainer.stop_signal}); checkpoint saved: run the same command to "
-          f"continue. Run directory {run_dir}", flush=True)
-    sys.exit(128 + trainer.stop_signal)
+    cause = (f"signal {trainer.stop_signal}" if trainer.stop_signal
+             else "another worker was stopped")
+    print(f"Interrupted at step {metrics['step']} ({cause}); checkpoint "
+          f"saved: run the same command to continue. Run directory {run_dir}",
+          flush=True)
+    sys.exit(128 + trainer.stop_signal if trainer.stop_signal else 1)
   print(f"Done at step {metrics['step']}: run directory {run_dir}", flush=True)
 
 
 def run() -> None:
-  define_flags()
-  run_main(main)
+  run_main(define_flags, main)
