@@ -142,7 +142,7 @@ def test_an_interrupted_run_exits_non_zero_and_says_so(image_folder,
     if "step 2/" in line:
       break
   process.send_signal(signal.SIGTERM)
-  stdout, _ = process.communicate(timeout=120)
-  assert process.returncode == 128 + signal.SIGTERM
+  stdout, stderr = process.communicate(timeout=120)
+  assert process.returncode == 128 + signal.SIGTERM, stdout + stderr
   assert "Interrupted at step" in stdout and "Done" not in stdout
   assert os.listdir(tmp_path / "run" / "checkpoints")

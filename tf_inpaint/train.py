@@ -231,7 +231,8 @@ class Trainer:
           d_loss=d_loss,
           d_real=tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
           d_fake=tf.reduce_sum(tf.sigmoid(fake_logits)) / cfg.batch_size)
-    return {**metrics, "stop_votes": stop_vote,
+    # identity: each replica's own tensor, so the strategy can sum them.
+    return {**metrics, "stop_votes": tf.identity(stop_vote),
             **{name: tf.nn.compute_average_loss(
                 value, global_batch_size=cfg.batch_size)
                for name, value in extras.items()}}
