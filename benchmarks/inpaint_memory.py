@@ -27,9 +27,11 @@ from tf_inpaint import models  # pylint: disable=g-import-not-at-top
 flags.DEFINE_string("model", "celeba64", "Bundled model or run directory.")
 flags.DEFINE_integer("passes", 100, "Inpainting calls.")
 flags.DEFINE_integer("iterations", 5, "Iterations per call.")
-flags.DEFINE_bool("vary_options", False, "Alternate the iterations (n, n+1) "
-                  "so that every call builds a new Inpainter, as a page whose "
-                  "user changes the options does.")
+flags.DEFINE_integer("tune_iters", 0, "Per-image generator tuning "
+                     "iterations per call.")
+flags.DEFINE_bool("vary_options", False, "Change the options every call "
+                  "(iterations n or n+1, lam, learning rate), as a page whose "
+                  "user changes them does.")
 FLAGS = flags.FLAGS
 
 
@@ -46,15 +48,19 @@ def main(argv):
   hole = np.zeros(photo.shape[:2], bool)
   hole[40:60, 30:60] = True
   model = tf_inpaint.load_model(FLAGS.model)
-  model.inpaint(photo, hole, iterations=FLAGS.iterations)
+  model.inpaint(photo, hole, iterations=FLAGS.iterations,
+                tune_iters=FLAGS.tune_iters)
   after_first = _rss_mb()
   start = time.perf_counter()
   for i in range(1, FLAGS.passes):
-    model.inpaint(photo, hole, iterations=FLAGS.iterations +
-                  (i % 2 if FLAGS.vary_options else 0))
+    varied = dict(iterations=FLAGS.iterations + i % 2, lam=0.003 * (1 + i % 3),
+                  learning_rate=0.01 * (1 + i % 5)) if FLAGS.vary_options else {}
+    model.inpaint(photo, hole, **{"iterations": FLAGS.iterations,
+                                  "tune_iters": FLAGS.tune_iters, **varied})
   print(json.dumps({
       "model": FLAGS.model, "passes": FLAGS.passes,
-      "iterations": FLAGS.iterations, "vary_options": FLAGS.vary_options,
+      "iterations": FLAGS.iterations, "tune_iters": FLAGS.tune_iters,
+      "vary_options": FLAGS.vary_options,
       "rss_mb_after_first": round(after_first),
       "rss_mb_after_last": round(_rss_mb()),
       "seconds_per_pass": round((time.perf_counter() - start) /

@@ -19,13 +19,16 @@ def target(nets):
   return z_star.numpy(), generator(z_star).numpy()
 
 
-def _inpainter(nets, **overrides):
-  _, generator, discriminator = nets
+def _config(**overrides):
   values = dict(iterations=300, learning_rate=0.01, batch_size=4,
                 weighting="binary")
   values.update(overrides)
-  return inpaint.Inpainter(generator, discriminator,
-                           config.InpaintConfig(**values))
+  return config.InpaintConfig(**values)
+
+
+def _inpainter(nets, **overrides):
+  _, generator, discriminator = nets
+  return inpaint.Inpainter(generator, discriminator, _config(**overrides))
 
 
 def test_optimising_z_recovers_a_target_made_by_g(nets, target):
@@ -132,10 +135,11 @@ def test_cosine_schedule_warms_up_then_decays_to_zero(nets, target):
   _, y = target
   mask = masks.make_masks("center", 4, 32)
   searcher = _inpainter(nets, iterations=100, lr_schedule="cosine")
-  schedule = searcher._learning_rate()  # pylint: disable=protected-access
-  rates = [float(schedule(step)) for step in (0, 5, 50, 100)]
+  schedule = searcher._learning_rates()  # pylint: disable=protected-access
+  rates = [float(schedule[i]) for i in (0, 5, 50, 99)]
+  assert len(schedule) == 100
   assert rates[0] == 0 and rates[1] == pytest.approx(0.01)
-  assert 0 < rates[2] < 0.01 and rates[3] == pytest.approx(0, abs=1e-9)
+  assert 0 < rates[2] < 0.01 and rates[3] == pytest.approx(0, abs=1e-5)
   cosine = searcher.inpaint(y, mask)
   constant = _inpainter(nets, iterations=100).inpaint(y, mask)
   assert not np.allclose(cosine.z, constant.z)
@@ -224,3 +228,28 @@ def test_calling_inpaint_again_reuses_its_traced_search(nets, target):
   _, _, step, score = inpainter._search_for(4)  # pylint: disable=protected-access
   assert step.experimental_get_tracing_count() == 1
   assert score.experimental_get_tracing_count() == 1
+
+
+def test_other_options_reuse_the_traced_search_and_tuning(nets, target):
+  """A page whose user changes lam, iterations, the learning rate or the
+  tuning options traces nothing new, and gets what a new Inpainter gives."""
+  _, y = target
+  mask = masks.make_masks("center", 4, 32)
+  first = _inpainter(nets, iterations=3, tune_iters=2)
+  first.inpaint(y, mask)
+  for options in (dict(lam=0.1, iterations=4, learning_rate=0.05),
+                  dict(lr_schedule="cosine", tune_iters=3,
+                       tune_learning_rate=1e-2, tune_penalty=0.5, seed=3)):
+    changed = first.reconfigured(
+        _config(**{**dict(iterations=3, tune_iters=2), **options}))
+    reused = changed.inpaint(y, mask)
+    fresh = _inpainter(nets, **{**dict(iterations=3, tune_iters=2),
+                                **options}).inpaint(y, mask)
+    np.testing.assert_allclose(reused.z, fresh.z, atol=1e-6)
+    np.testing.assert_allclose(reused.generated, fresh.generated, atol=1e-5)
+  # pylint: disable=protected-access
+  _, _, step, score = first._search_for(4)
+  assert step.experimental_get_tracing_count() == 1
+  assert score.experimental_get_tracing_count() == 1
+  [(_, _, tune_step)] = first.tuner._tunings.values()
+  assert tune_step.experimental_get_tracing_count() == 1

@@ -56,8 +56,7 @@ class InpaintingModel:
     self.generator = generator
     self.discriminator = discriminator
     self.encoder = encoder
-    self._inpainter = None  # the last one built, reused for the same options
-    self._frozen = None  # frozen copies of G and D, shared by the Inpainters
+    self._inpainter = None  # built on the first call, then reconfigured
 
   @property
   def image_size(self) -> int:
@@ -115,14 +114,15 @@ class InpaintingModel:
     return results if batched else results[0]
 
   def _inpainter_for(self, inpaint_config, progress: bool):
-    """An Inpainter for these options; building one copies G and D."""
-    if (self._inpainter is None or self._inpainter.config != inpaint_config
-        or self._inpainter.progress != progress):
-      if self._frozen is None:
-        self._frozen = models.frozen_copy(self.generator, self.discriminator)
+    """An Inpainter for these options: one per loaded model, reconfigured
+    when they change, so its traced functions serve every call."""
+    if self._inpainter is None:
       self._inpainter = inpaint.Inpainter(
-          *self._frozen, inpaint_config, progress=progress,
-          encoder=self.encoder, frozen=True)
+          self.generator, self.discriminator, inpaint_config,
+          progress=progress, encoder=self.encoder)
+    elif (self._inpainter.config != inpaint_config
+          or self._inpainter.progress != progress):
+      self._inpainter = self._inpainter.reconfigured(inpaint_config, progress)
     return self._inpainter
 
   def _config(self, options: dict) -> config.InpaintConfig:

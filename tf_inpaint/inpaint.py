@@ -9,6 +9,7 @@ inference mode and only z is trained. Each image's random starting z depends
 on the seed and the image's index only, and a learned start (`encoder`) on the
 image alone, so results do not depend on batching.
 """
+import copy
 import dataclasses
 import sys
 
@@ -106,11 +107,22 @@ class Inpainter:
         else models.frozen_copy(generator, discriminator))
     self.encoder = encoder
     self.tuner = tuning.GeneratorTuner(self.generator, self.discriminator,
-                                       config)
+                                       config, self._image_losses)
     self.config = config
     self.progress = progress
     self.z_dim = generator.config.z_dim
-    self._searches = {}  # batch size -> what `_search_for` built
+    self._searches = {}  # see `_search_for`; shared with `reconfigured` copies
+
+  def reconfigured(self, config: InpaintConfig,
+                   progress: bool | None = None) -> "Inpainter":
+    """This Inpainter with other options, sharing its networks and traced
+    functions: a page whose user changes the options builds nothing new for
+    shapes it has seen (memory stays flat)."""
+    other = copy.copy(self)  # shallow: the same G, D, encoder and searches
+    other.config = config
+    other.progress = self.progress if progress is None else progress
+    other.tuner = self.tuner.reconfigured(config)
+    return other
 
   def initial_z(self, image_indices, images=None, masks=None) -> tf.Tensor:
     """(len(image_indices) * restarts, z_dim) starting points, image-major.
@@ -128,51 +140,53 @@ class Inpainter:
       starts = tf.concat([learned[:, None], starts[:, 1:]], axis=1)
     return tf.reshape(starts, [-1, self.z_dim])
 
-  def _search_for(self, batch: int):
-    """(z, optimizer state, step, score) for batches of `batch` images.
+  def _search_for(self, rows: int):
+    """(z, optimizer state, step, score) for `rows` rows of z.
 
-    Built once per batch size and kept: a web page or a Python loop calling
-    `inpaint` again reuses the traced functions instead of tracing (and
-    holding) new ones each time. The optimizer's state, its iteration count
-    included, is reset before every batch, so every batch follows the same
-    learning-rate schedule.
+    Built once per shape, Adam beta1 and use of D, and kept (by `reconfigured`
+    copies too): a web page or a Python loop calling `inpaint` again reuses
+    the traced functions instead of tracing (and holding) new ones. lam and
+    the learning rate are inputs of the step, not constants of its graph.
+    The optimizer's state is reset before every batch.
     """
-    if batch not in self._searches:
-      cfg = self.config
-      z = tf.Variable(tf.zeros([batch * cfg.restarts, self.z_dim]), name="z")
-      optimizer = keras.optimizers.Adam(self._learning_rate(),
-                                        beta_1=cfg.beta1)
+    cfg = self.config
+    key = (rows, cfg.beta1, cfg.lam > 0)
+    if key not in self._searches:
+      z = tf.Variable(tf.zeros([rows, self.z_dim]), name="z")
+      optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
       optimizer.build([z])
       optimizer_state = [v for v in optimizer.variables
                          if not v.path.endswith("learning_rate")]
-      self._searches[batch] = (z, optimizer_state,
-                               self._make_step(z, optimizer),
-                               tf.function(self._losses, jit_compile=False))
-    return self._searches[batch]
+      losses_of_z = lambda z, corrupted, weights, lam: self._image_losses(
+          self.generator(z, training=False), corrupted, weights, lam,
+          perceptual=key[2])
+      self._searches[key] = (z, optimizer_state,
+                             self._make_step(z, optimizer, losses_of_z),
+                             tf.function(losses_of_z, jit_compile=False))
+    return self._searches[key]
 
-  def _losses(self, z, corrupted, weights):
-    """Per-row contextual, perceptual and total loss of G(z)."""
-    return self._image_losses(self.generator(z, training=False), corrupted,
-                              weights)
+  def _image_losses(self, generated, corrupted, weights, lam, perceptual):
+    """Per-image contextual, perceptual and total loss of `generated`.
 
-  def _image_losses(self, generated, corrupted, weights):
-    """Per-image contextual, perceptual and total loss of `generated`."""
-    cfg = self.config
+    `perceptual=False` (lam = 0, the Fig. 2 ablation) skips the pass through D.
+    """
     contextual = losses.contextual_loss(generated, corrupted, weights)
-    if cfg.lam:
+    if perceptual:
       perceptual = losses.perceptual_loss(
           self.discriminator(generated, training=False))
-    else:  # The Fig. 2 ablation needs no pass through D.
+    else:
       perceptual = tf.zeros_like(contextual)
-    return contextual, perceptual, contextual + cfg.lam * perceptual
+    return contextual, perceptual, contextual + lam * perceptual
 
-  def _make_step(self, z: tf.Variable, optimizer):
+  @staticmethod
+  def _make_step(z: tf.Variable, optimizer, losses_of_z):
     """One Adam step on every row of z; returns the losses before it."""
 
     @tf.function(jit_compile=False)
-    def step(corrupted, weights):
+    def step(corrupted, weights, lam, learning_rate):
+      optimizer.learning_rate = learning_rate
       with tf.GradientTape() as tape:
-        contextual, perceptual, total = self._losses(z, corrupted, weights)
+        contextual, perceptual, total = losses_of_z(z, corrupted, weights, lam)
         # Images are independent: the sum's gradient for a row of z is that
         # image's own gradient.
         objective = tf.reduce_sum(total)
@@ -182,15 +196,16 @@ class Inpainter:
 
     return step
 
-  def _learning_rate(self):
-    """The z learning rate: a number, or a schedule of Adam's iteration."""
+  def _learning_rates(self) -> list:
+    """The z learning rate of every iteration, as scalar tensors."""
     cfg = self.config
     if cfg.lr_schedule == "constant":
-      return cfg.learning_rate
+      return [tf.constant(cfg.learning_rate)] * cfg.iterations
     warmup = max(1, round(_WARMUP_FRACTION * cfg.iterations))
-    return keras.optimizers.schedules.CosineDecay(
+    schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(1, cfg.iterations - warmup),
         warmup_target=cfg.learning_rate, warmup_steps=warmup)
+    return [tf.cast(schedule(i), tf.float32) for i in range(cfg.iterations)]
 
   def inpaint(self, images, masks, writer=None, originals=None,
               on_progress=None) -> InpaintResult:
@@ -209,7 +224,7 @@ class Inpainter:
     masks = np.asarray(masks, np.float32)
     count = len(images)
     batch = min(cfg.batch_size, count)
-    z, optimizer_state, step, score = self._search_for(batch)
+    z, optimizer_state, step, score = self._search_for(batch * cfg.restarts)
     parts = []
     total_steps = -(-count // batch) * cfg.iterations
     report = on_progress and (lambda done: on_progress(done / total_steps))
@@ -243,8 +258,11 @@ class Inpainter:
         unit_name="iteration")
     log_every = max(1, cfg.iterations // 10)
     real_rows = real * cfg.restarts
+    lam = tf.constant(cfg.lam, tf.float32)
+    learning_rates = self._learning_rates()
     for iteration in range(1, cfg.iterations + 1):
-      step_losses = step(corrupted, weights)
+      step_losses = step(corrupted, weights, lam,
+                         learning_rates[iteration - 1])
       last = iteration == cfg.iterations
       global_step = batch_index * cfg.iterations + iteration
       if writer is not None and (iteration % cfg.image_every == 0 or last):
@@ -272,16 +290,15 @@ class Inpainter:
                                   global_step)
     # A step returns the losses of z before its update: score the final z,
     # which is what is returned, and keep per image the best restart.
-    contextual, perceptual, total = score(z, corrupted, weights)
+    contextual, perceptual, total = score(z, corrupted, weights, lam)
     best = tf.argmin(tf.reshape(total, [-1, cfg.restarts]), axis=1,
                      output_type=tf.int32) + tf.range(
                          tf.shape(total)[0] // cfg.restarts) * cfg.restarts
     chosen_z = tf.gather(z, best)
     if cfg.tune_iters:
-      generated = self.tuner.tune(chosen_z, lambda generated: (
-          self._image_losses(generated, known, known_weights)[2]))
-      contextual, perceptual, total = self._image_losses(generated, known,
-                                                         known_weights)
+      generated = self.tuner.tune(chosen_z, known, known_weights)
+      contextual, perceptual, total = self._image_losses(
+          generated, known, known_weights, lam, perceptual=cfg.lam > 0)
       best = tf.range(tf.shape(generated)[0])
     else:
       generated = self.generator(chosen_z, training=False)
