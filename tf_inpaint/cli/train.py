@@ -55,10 +55,11 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 def main() -> None:
   from tf_inpaint import cluster, models, train  # pylint: disable=g-import-not-at-top
   train_config = config_flags.config_from_flags(config.TrainConfig)
-  # Before anything else runs TensorFlow (loading an encoder's generator).
-  cluster.make_strategy(train_config.strategy)
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
+  models.architecture(model_config)  # refused before joining a cluster
+  # Before anything else runs TensorFlow (loading an encoder's generator).
+  cluster.make_strategy(train_config.strategy)
   if models.architecture(model_config).inverts_generator:
     model_config = models.bind_generator(
         model_config, given=[name for name in ("image_size", "z_dim")
