@@ -57,10 +57,10 @@ def main() -> None:
   train_config = config_flags.config_from_flags(config.TrainConfig)
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
-  models.architecture(model_config)  # refused before joining a cluster
+  row = models.architecture(model_config)  # refused before joining a cluster
   # Before anything else runs TensorFlow (loading an encoder's generator).
   cluster.make_strategy(train_config.strategy)
-  if models.architecture(model_config).inverts_generator:
+  if row.inverts_generator:
     model_config = models.bind_generator(
         model_config, given=[name for name in ("image_size", "z_dim")
                              if FLAGS[name].present])
