@@ -13,7 +13,7 @@ from tf_inpaint.errors import InputError
 
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
-AUGMENTATIONS = ("auto", "none", "flip", "digits")
+AUGMENTATIONS = ("auto", "none", "flip", "flip_rot90", "digits")
 CROPS = ("auto", "none", "square", "celeba")
 CONFIG_FILENAME = "config.json"
 CHECKPOINT_SUBDIR = "checkpoints"
@@ -106,10 +106,14 @@ class TrainConfig:
     first_image: 1-based index of the first image used, in the dataset's order
       (sorted file names for folders), so a held-out tail stays unseen.
     num_images: how many images from `first_image` on; 0 means all.
+    per_subfolder: count `first_image` and `num_images` in each folder of
+      images (class folders, as in DTD's layout), so every class gives the
+      same share; folder datasets only.
     crop: central crop before resizing: `celeba` (the DCGAN face framing),
       `square`, `none`, or `auto` (chosen per dataset).
-    augment: `flip` (horizontal flips, for faces and scenes), `digits` (small
-      shifts, colour jitter, inversion; never flips), `none`, or `auto`.
+    augment: `flip` (horizontal flips, for faces and scenes), `flip_rot90`
+      (flips and 90-degree turns, for textures), `digits` (small shifts,
+      colour jitter, inversion; never flips), `none`, or `auto`.
     batch_size: global batch size, split over replicas.
     steps: total training steps; raising it and rerunning continues a run.
     learning_rate: Adam learning rate for both networks.
@@ -131,6 +135,7 @@ class TrainConfig:
   split: str = "train"
   first_image: int = 1
   num_images: int = 0
+  per_subfolder: bool = False
   crop: str = dataclasses.field(default="auto", metadata={"choices": CROPS})
   augment: str = dataclasses.field(default="auto",
                                    metadata={"choices": AUGMENTATIONS})

@@ -40,7 +40,7 @@ class _Defaults:
 TFDS_DATASETS = {
     "svhn_cropped": _Defaults(crop="none", augment="none"),
     "celeb_a": _Defaults(crop="celeba", augment="flip"),
-    "dtd": _Defaults(crop="square", augment="flip"),
+    "dtd": _Defaults(crop="square", augment="flip_rot90"),
     "oxford_iiit_pet": _Defaults(crop="square", augment="flip"),
 }
 _FOLDER_DEFAULTS = _Defaults(crop="square", augment="flip")
@@ -110,15 +110,18 @@ def _unreadable_reason(path: str) -> str | None:
   return None
 
 
-def list_image_files(folder: str, first_image: int = 1,
-                     num_images: int = 0) -> list[str]:
+def list_image_files(folder: str, first_image: int = 1, num_images: int = 0,
+                     per_subfolder: bool = False) -> list[str]:
   """The selected image files under `folder`, sorted, each decoded once.
 
   Files are numbered in sorted order (1-based `first_image`, `num_images`
   from there, 0 = all) before any is checked, so a damaged file does not
-  shift the selection. A file that cannot be decoded in full is skipped with
-  a warning naming it, before any training or inpainting starts: the images
-  later stages see never change, which keeps resumed runs exact.
+  shift the selection. With `per_subfolder` the numbering restarts in each
+  folder that holds images (a class folder, as in DTD's layout), so every
+  class gives the same share. A file that cannot be decoded in full is
+  skipped with a warning naming it, before any training or inpainting
+  starts: the images later stages see never change, which keeps resumed runs
+  exact.
 
   Raises:
     InputError: if the folder holds no image file, the selection is empty,
@@ -133,11 +136,18 @@ def list_image_files(folder: str, first_image: int = 1,
   if not paths:
     raise InputError(f"folder:{folder}: no image files "
                      f"({', '.join(IMAGE_EXTENSIONS)}) found")
-  selected = paths[first_image - 1:]
-  selected = selected[:num_images] if num_images else selected
+  groups = {}
+  for path in paths:
+    groups.setdefault(os.path.dirname(path) if per_subfolder else "",
+                      []).append(path)
+  end = first_image - 1 + num_images if num_images else None
+  selected = sorted(path for group in groups.values()
+                    for path in group[first_image - 1:end])
   if not selected:
-    raise InputError(f"first_image={first_image}: folder:{folder} has only "
-                     f"{len(paths)} images")
+    where = (f"the largest of its {len(groups)} image folders"
+             if per_subfolder else f"folder:{folder}")
+    raise InputError(f"first_image={first_image}: {where} has only "
+                     f"{max(map(len, groups.values()))} images")
   readable, skipped = [], []
   for path in selected:
     reason = _unreadable_reason(path)
@@ -155,9 +165,9 @@ def list_image_files(folder: str, first_image: int = 1,
   return readable
 
 
-def _open_folder(spec: str, folder: str, first_image: int,
-                 num_images: int) -> ImageSource:
-  paths = list_image_files(folder, first_image, num_images)
+def _open_folder(spec: str, folder: str, first_image: int, num_images: int,
+                 per_subfolder: bool) -> ImageSource:
+  paths = list_image_files(folder, first_image, num_images, per_subfolder)
   return ImageSource(spec, tf.data.Dataset.from_tensor_slices(paths),
                      _decode_path, len(paths), _FOLDER_DEFAULTS.crop,
                      _FOLDER_DEFAULTS.augment)
@@ -246,12 +256,18 @@ def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
 
 
 def open_source(spec: str, data_dir: str | None = None, split: str = "train",
-                first_image: int = 1, num_images: int = 0) -> ImageSource:
-  """Opens a dataset spec, selecting `num_images` from the 1-based `first_image`."""
+                first_image: int = 1, num_images: int = 0,
+                per_subfolder: bool = False) -> ImageSource:
+  """Opens a dataset spec, selecting `num_images` from the 1-based `first_image`
+  (in each image folder, with `per_subfolder`; folders only)."""
   check_selection(first_image, num_images)
   if spec.startswith("folder:") or (
       spec not in TFDS_DATASETS and os.path.isdir(os.path.expanduser(spec))):
-    return _open_folder(spec, local_path(spec), first_image, num_images)
+    return _open_folder(spec, local_path(spec), first_image, num_images,
+                        per_subfolder)
+  if per_subfolder:
+    raise InputError(f"per_subfolder: {spec} is not a folder; only folders "
+                     "have subfolders to select in")
   if spec.startswith("mat:"):
     source = _open_mat(spec, os.path.expanduser(spec[len("mat:"):]))
   elif spec in TFDS_DATASETS:
@@ -303,6 +319,11 @@ def _augment(image, augment: str, seed):
   """Stateless augmentation, so an image's augmentation depends on its index."""
   if augment == "flip":
     return tf.image.stateless_random_flip_left_right(image, seed)
+  if augment == "flip_rot90":  # any of the square's 8 symmetries
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    image = tf.image.stateless_random_flip_left_right(image, seeds[0])
+    turns = tf.random.stateless_uniform([], seeds[1], maxval=4, dtype=tf.int32)
+    return tf.image.rot90(image, turns)
   if augment == "digits":
     seeds = tf.random.experimental.stateless_split(seed, 5)
     size = tf.shape(image)[0]
@@ -455,13 +476,15 @@ def _reading_progress(total: int, spec: str):
 
 
 def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
-                min_side: int = 8, progress: bool = False):
+                min_side: int = 8, progress: bool = False,
+                per_subfolder: bool = False):
   """Image files as they are, as (uint8 HxWx3 arrays, names), or None.
 
   `spec` is an image file or a folder (plain or `folder:`); None for any
   other spec (a dataset has no files to return). A file's name is its path
   below the folder, without extension (see `output_names`). `progress`
-  shows the reading (large search sets take minutes).
+  shows the reading (large search sets take minutes); `per_subfolder` as
+  in `list_image_files`.
 
   Raises:
     InputError: for a missing or unreadable file, one smaller than
@@ -473,10 +496,12 @@ def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
     return None
   if os.path.isfile(path):
     paths = [path]
+    if per_subfolder:
+      raise InputError(f"per_subfolder: {spec} is one image, not a folder")
     if first_image != 1:
       raise InputError(f"first_image={first_image}: {spec} is one image")
   else:
-    paths = list_image_files(path, first_image, num_images)
+    paths = list_image_files(path, first_image, num_images, per_subfolder)
   names = output_names(paths, path if os.path.isdir(path)
                        else os.path.dirname(path))
   arrays = []
@@ -495,7 +520,7 @@ def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
 
 def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
                 num_images: int = 0, min_side: int = 8,
-                progress: bool = False):
+                progress: bool = False, per_subfolder: bool = False):
   """Images to inpaint or evaluate, as (float32 (N, S, S, 3), names).
 
   `spec` is an image file, a folder (plain or `folder:`), or any dataset spec.
@@ -505,7 +530,8 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
   Raises:
     InputError: as `read_photos`, or for a spec that is none of these.
   """
-  files = read_photos(spec, first_image, num_images, min_side, progress)
+  files = read_photos(spec, first_image, num_images, min_side, progress,
+                      per_subfolder)
   if files is not None:
     arrays, names = files
     return np.stack([
@@ -513,7 +539,8 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
                        image.shape[0] == image.shape[1] else crop).numpy()
         for image in arrays]), names
   if spec.startswith("mat:") or spec in TFDS_DATASETS:
-    source = open_source(spec, first_image=first_image, num_images=num_images)
+    source = open_source(spec, first_image=first_image, num_images=num_images,
+                         per_subfolder=per_subfolder)
     array = np.stack(list(images(source, image_size, crop).as_numpy_iterator()))
     return array, [f"{first_image + i:06d}" for i in range(len(array))]
   raise InputError(f"images={spec}: no such file or folder, and not a "

@@ -156,7 +156,8 @@ class Trainer:
       self.model_config = model_config = models.bind_generator(model_config)
     cfg = train_config
     self.source = data.open_source(cfg.dataset, cfg.data_dir, cfg.split,
-                                   cfg.first_image, cfg.num_images)
+                                   cfg.first_image, cfg.num_images,
+                                   cfg.per_subfolder)
     # config.json records what was used, not `auto`.
     self.train_config = cfg = data.resolve_auto(self.source, train_config)
     data.check_batch_size(self.source, cfg.batch_size)

@@ -87,6 +87,15 @@ def config_from_flags(cls, exclude=(), **values):
   return cls(**kwargs, **values)
 
 
+def define_selection_flags() -> None:
+  """--first_image, --num_images, --per_subfolder: which images a command reads."""
+  from tf_inpaint import config  # pylint: disable=g-import-not-at-top
+  docs = attribute_docs(config.TrainConfig)
+  flags.DEFINE_integer("first_image", 1, docs["first_image"])
+  flags.DEFINE_integer("num_images", 0, docs["num_images"])
+  flags.DEFINE_bool("per_subfolder", False, docs["per_subfolder"])
+
+
 # The short names people type for the inpainting options; kept as aliases.
 INPAINT_ALIASES = {"iters": "iterations", "lr": "learning_rate",
                    "window": "window_size"}

@@ -29,9 +29,8 @@ def define_flags() -> None:
   flags.DEFINE_string("model", None, "Bundled model or run directory written "
                       "by bin/train.")
   flags.DEFINE_string("images", None, "Image folder, file or dataset spec.")
-  flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
+  config_flags.define_selection_flags()
   config_flags.define_aliases({"first": "first_image"}, deprecated=True)
-  flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
   flags.DEFINE_list("methods", list(evaluate.DEFAULT_METHODS),
                     f"Methods: {', '.join(evaluate.METHODS)}.")
@@ -65,14 +64,16 @@ def _nn_images(train_config, spec, image_size, crop):
   try:
     images = data.read_images(train_config.dataset, image_size, crop,
                               train_config.first_image,
-                              train_config.num_images, progress=True)[0]
+                              train_config.num_images, progress=True,
+                              per_subfolder=train_config.per_subfolder)[0]
   except errors.InputError as e:
     raise errors.InputError(
         f"methods=nn: the model's training images ({train_config.dataset}) "
         f"cannot be read here ({e}); pass --nn_images=SPEC") from e
   return images, (f"{train_config.dataset} (first_image "
                   f"{train_config.first_image}, num_images "
-                  f"{train_config.num_images})")
+                  f"{train_config.num_images}"
+                  f"{', per subfolder' if train_config.per_subfolder else ''})")
 
 
 def _nn_search_set(methods: list, train_config, image_size, crop, images):
@@ -129,7 +130,8 @@ def main() -> None:
   crop = data.training_crop(train_config)
   images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
-                               min_side=model_config.image_size // 4)
+                               min_side=model_config.image_size // 4,
+                               per_subfolder=FLAGS.per_subfolder)
   methods = list(FLAGS.methods)
   nn_images, nn_description = _nn_search_set(
       methods, train_config, model_config.image_size, crop, images)
@@ -142,7 +144,8 @@ def main() -> None:
                                 inputs) as staging:
     outputs.save_json(os.path.join(staging, "results.json"), {
         "results": rows, "model": FLAGS.model, "images": FLAGS.images,
-        "first_image": FLAGS.first_image, "seed": FLAGS.seed,
+        "first_image": FLAGS.first_image, "num_images": len(images),
+        "per_subfolder": FLAGS.per_subfolder, "seed": FLAGS.seed,
         "inpaint_config": dataclasses.asdict(inpaint_config),
         **({"context_encoders": FLAGS.context_encoders}
            if context_encoders else {}),
@@ -150,7 +153,9 @@ def main() -> None:
         **({"nn_images": nn_description} if nn_description else {})})
     with open(os.path.join(staging, "results.md"), "w") as f:
       f.write(f"PSNR (dB), whole image; {len(images)} images from "
-              f"{FLAGS.images} (first {FLAGS.first_image}), model {FLAGS.model}, "
+              f"{FLAGS.images} (first {FLAGS.first_image}"
+              f"{' in each subfolder' if FLAGS.per_subfolder else ''}), "
+              f"model {FLAGS.model}, "
               f"seed {FLAGS.seed}\n\n")
       f.write(evaluate.markdown_table(rows, "psnr"))
       f.write("\nPSNR (dB), missing pixels only\n\n")

@@ -32,8 +32,7 @@ def define_flags() -> None:
   flags.DEFINE_string("images", None, "Image file, folder, or dataset spec "
                       "(folder:PATH, mat:PATH, TFDS name); default: the "
                       "bundled model's sample images.")
-  flags.DEFINE_integer("first_image", 1, "1-based index of the first image.")
-  flags.DEFINE_integer("num_images", 0, "How many images; 0 = all.")
+  config_flags.define_selection_flags()
   flags.DEFINE_enum("crop", "auto", config.CROPS, "Central crop of non-square "
                     "images; auto uses the model's training crop. Square "
                     "images are only resized.")
@@ -106,10 +105,12 @@ def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
   """
   from tf_inpaint import data, photos  # pylint: disable=g-import-not-at-top
   files = data.read_photos(images_spec, FLAGS.first_image, FLAGS.num_images,
-                           min_side=size // 4)
+                           min_side=size // 4,
+                           per_subfolder=FLAGS.per_subfolder)
   if files is None:
     images, names = data.read_images(images_spec, size, crop,
-                                     FLAGS.first_image, FLAGS.num_images)
+                                     FLAGS.first_image, FLAGS.num_images,
+                                     per_subfolder=FLAGS.per_subfolder)
     files = (list(np.round((images + 1.0) * 127.5).astype(np.uint8)), names)
   arrays, names = files
   model_masks = None if FLAGS.mask_file else masks.make_masks(
