@@ -90,6 +90,51 @@ def test_folder_selection_by_first_image_and_count(image_folder):
       "002.png", "003.png", "004.png", "005.png"]
 
 
+def test_per_subfolder_selects_the_same_range_in_each_class(tmp_path):
+  # DTD's layout: one folder per class, of different sizes; a nested folder
+  # sorts between a class's own files but is a class of its own.
+  write_images(str(tmp_path / "banded"), 5, seed=1)
+  write_images(str(tmp_path / "banded" / "extra"), 2, seed=2)
+  write_images(str(tmp_path / "bubbly"), 4, seed=3)
+  selected = data.list_image_files(str(tmp_path), first_image=2,
+                                   num_images=2, per_subfolder=True)
+  names = [os.path.relpath(p, tmp_path) for p in selected]
+  assert names == sorted(names) and sorted(names) == sorted(
+      [os.path.join("banded", "001.png"), os.path.join("banded", "002.png"),
+       os.path.join("banded", "extra", "001.png"),
+       os.path.join("bubbly", "001.png"), os.path.join("bubbly", "002.png")])
+  train = data.open_source(f"folder:{tmp_path}", num_images=3,
+                           per_subfolder=True)
+  held_out = data.open_source(f"folder:{tmp_path}", first_image=4,
+                              per_subfolder=True)
+  train_paths = set(train.records.as_numpy_iterator())
+  held_out_paths = set(held_out.records.as_numpy_iterator())
+  assert (train.num_examples, held_out.num_examples) == (8, 3)
+  assert not train_paths & held_out_paths
+  with pytest.raises(InputError, match="first_image=6: the largest of its 3 "
+                     "image folders has only 5 images"):
+    data.open_source(f"folder:{tmp_path}", first_image=6, per_subfolder=True)
+
+
+@pytest.mark.parametrize("spec", ["mat:{tmp}/x.mat", "{tmp}/one.png"])
+def test_per_subfolder_is_refused_where_there_are_no_folders(tmp_path, spec):
+  write_images(str(tmp_path), 1)
+  os.rename(tmp_path / "000.png", tmp_path / "one.png")
+  with pytest.raises(InputError, match="^per_subfolder: .* not a folder"):
+    data.read_images(spec.format(tmp=tmp_path), 32, "square",
+                     per_subfolder=True)
+
+
+def test_textures_of_mixed_and_small_sizes_are_cropped_then_resized(tmp_path):
+  write_images(str(tmp_path / "a"), 2, size=(160, 213), seed=1)
+  write_images(str(tmp_path / "b"), 2, size=(40, 30), seed=2)  # below 64 px
+  source = data.open_source(f"folder:{tmp_path}", per_subfolder=True)
+  batch = _first_batch(data.training_batches(source, 64, 4, seed=0,
+                                             augment="flip_rot90"))
+  assert batch.shape == (4, 64, 64, 3) and batch.dtype == np.float32
+  assert -1 <= batch.min() and batch.max() <= 1
+
+
 @pytest.mark.skipif(not os.path.isdir(CELEBA_DIR), reason="no shared data")
 def test_real_celeba_files_get_the_dcgan_face_framing():
   """The half-size faces crop to their central 54x54, as the full size to 108."""
@@ -127,6 +172,19 @@ def test_same_seed_same_batches_and_resume_skips_exactly(image_folder):
   np.testing.assert_array_equal(np.stack(first_five), np.stack(again))
   np.testing.assert_array_equal(np.stack(first_five[3:]), np.stack(resumed))
   assert not np.array_equal(first_five[0], other_seed)
+
+
+def test_texture_augmentation_reaches_all_8_symmetries_and_is_seeded():
+  image = tf.reshape(tf.linspace(-1.0, 1.0, 8 * 8 * 3), (8, 8, 3))
+  seeds = [tf.constant([0, i], tf.int64) for i in range(64)]
+  outputs = [data._augment(image, "flip_rot90", s).numpy() for s in seeds]
+  symmetries = [np.rot90(v, k) for v in (image.numpy(), image.numpy()[:, ::-1])
+                for k in range(4)]
+  seen = {next(i for i, s in enumerate(symmetries) if np.array_equal(o, s))
+          for o in outputs}  # StopIteration if any output is not a symmetry
+  assert seen == set(range(8))
+  again = [data._augment(image, "flip_rot90", s).numpy() for s in seeds]
+  np.testing.assert_array_equal(outputs, again)
 
 
 def test_flips_for_faces_never_for_digits():
