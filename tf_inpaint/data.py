@@ -475,47 +475,126 @@ def _reading_progress(total: int, spec: str):
   return update
 
 
+@dataclasses.dataclass(frozen=True)
+class PhotoSet:
+  """The images a command inpaints, named, read in order a part at a time.
+
+  Files keep their own size; dataset records come at the model's size. Only
+  the names and sizes are held, so a command's memory does not grow with
+  the number of images.
+  """
+  spec: str
+  names: list  # see `output_names`; dataset records by number
+  shapes: list  # (height, width) of each image
+  records: tf.data.Dataset  # one record per image, in order
+  to_uint8: Callable  # record -> uint8 HxWx3 tensor
+
+  def __len__(self) -> int:
+    return len(self.names)
+
+  def read(self, start: int = 0, stop: int | None = None):
+    """uint8 HxWx3 arrays of images [start, stop), decoded ahead, in parallel."""
+    stop = len(self) if stop is None else stop
+    return self.records.skip(start).take(stop - start).map(
+        self.to_uint8, num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+
+
+def _file_to_uint8(path):
+  return tf.numpy_function(lambda p: _read_image_file(p.decode()), [path],
+                           tf.uint8, stateful=False)
+
+
+def _photo_path(spec: str) -> str | None:
+  """The image file or folder a spec names, or None for a dataset spec."""
+  path = local_path(spec) if not spec.startswith("mat:") else None
+  return path if path and (os.path.isfile(path) or os.path.isdir(path)) else (
+      None)
+
+
+def _photo_files(spec: str, first_image: int, num_images: int,
+                 per_subfolder: bool):
+  """(paths, the folder names are relative to) of a file or folder spec, or
+  None for any other spec."""
+  path = _photo_path(spec)
+  if path is None:
+    return None
+  if os.path.isdir(path):
+    return list_image_files(path, first_image, num_images,
+                            per_subfolder), path
+  if per_subfolder:
+    raise InputError(f"per_subfolder: {spec} is one image, not a folder")
+  if first_image != 1:
+    raise InputError(f"first_image={first_image}: {spec} is one image")
+  return [path], os.path.dirname(path)
+
+
+def _image_shape(path: str) -> tuple[int, int]:
+  """(height, width) from the file's header, without decoding it."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  try:
+    with Image.open(path) as image:
+      return image.height, image.width
+  except (OSError, ValueError) as e:
+    raise InputError(f"images={path}: not a readable image ({e})") from e
+
+
+def open_photos(spec: str, image_size: int, crop: str, first_image: int = 1,
+                num_images: int = 0, per_subfolder: bool = False,
+                min_side: int = 8) -> PhotoSet:
+  """The selected images of an image file, a folder or a dataset spec.
+
+  Raises:
+    InputError: for a missing or unreadable file, one smaller than
+      `min_side` pixels, two files whose names would collide, or a spec that
+      is none of these.
+  """
+  check_selection(first_image, num_images)
+  files = _photo_files(spec, first_image, num_images, per_subfolder)
+  if files is not None:
+    paths, folder = files
+    names = output_names(paths, folder)
+    shapes = [_image_shape(path) for path in paths]
+    for path, (height, width) in zip(paths, shapes):
+      if min(height, width) < min_side:
+        raise InputError(f"images={path}: {width}x{height} is too small, "
+                         f"expected at least {min_side} px on each side")
+    return PhotoSet(spec, names, shapes,
+                    tf.data.Dataset.from_tensor_slices(paths), _file_to_uint8)
+  if spec.startswith("mat:") or spec in TFDS_DATASETS:
+    source = open_source(spec, first_image=first_image, num_images=num_images,
+                         per_subfolder=per_subfolder)
+    crop, _ = resolve(source, crop, "none")
+    to_uint8 = lambda record: tf.cast(tf.round((to_model_range(  # pylint: disable=g-long-lambda
+        source.decode(record), image_size, crop) + 1.0) * 127.5), tf.uint8)
+    return PhotoSet(spec, [f"{first_image + i:06d}"
+                           for i in range(source.num_examples)],
+                    [(image_size, image_size)] * source.num_examples,
+                    source.records, to_uint8)
+  raise InputError(f"images={spec}: no such file or folder, and not a "
+                   "dataset spec (folder:PATH, mat:PATH or a TFDS name)")
+
+
 def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
                 min_side: int = 8, progress: bool = False,
                 per_subfolder: bool = False):
   """Image files as they are, as (uint8 HxWx3 arrays, names), or None.
 
   `spec` is an image file or a folder (plain or `folder:`); None for any
-  other spec (a dataset has no files to return). A file's name is its path
-  below the folder, without extension (see `output_names`). `progress`
-  shows the reading (large search sets take minutes); `per_subfolder` as
-  in `list_image_files`.
-
-  Raises:
-    InputError: for a missing or unreadable file, one smaller than
-      `min_side` pixels, or two files whose names would collide.
+  other spec (a dataset has no files to return). `progress` shows the
+  reading (large search sets take minutes). Raises as `open_photos`.
   """
-  check_selection(first_image, num_images)
-  path = local_path(spec) if not spec.startswith("mat:") else None
-  if not (path and (os.path.isfile(path) or os.path.isdir(path))):
+  if _photo_path(spec) is None:
     return None
-  if os.path.isfile(path):
-    paths = [path]
-    if per_subfolder:
-      raise InputError(f"per_subfolder: {spec} is one image, not a folder")
-    if first_image != 1:
-      raise InputError(f"first_image={first_image}: {spec} is one image")
-  else:
-    paths = list_image_files(path, first_image, num_images, per_subfolder)
-  names = output_names(paths, path if os.path.isdir(path)
-                       else os.path.dirname(path))
+  photo_set = open_photos(spec, 0, "none", first_image, num_images,
+                          per_subfolder, min_side)
+  update = _reading_progress(len(photo_set), spec) if progress else None
   arrays = []
-  update = _reading_progress(len(paths), spec) if progress else None
-  for file_path in paths:
-    image = _read_image_file(file_path)
-    if min(image.shape[:2]) < min_side:
-      raise InputError(f"images={file_path}: {image.shape[1]}x"
-                       f"{image.shape[0]} is too small, expected at least "
-                       f"{min_side} px on each side")
+  for image in photo_set.read():
     arrays.append(image)
     if update:
       update(len(arrays))
-  return arrays, names
+  return arrays, photo_set.names
 
 
 def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,

@@ -208,7 +208,7 @@ class Inpainter:
     return [tf.cast(schedule(i), tf.float32) for i in range(cfg.iterations)]
 
   def inpaint(self, images, masks, writer=None, originals=None,
-              on_progress=None) -> InpaintResult:
+              on_progress=None, first_index: int = 0) -> InpaintResult:
     """Inpaints `images` (N, S, S, C) with `masks` (N, S, S, 1), 1 = known.
 
     Args:
@@ -218,6 +218,8 @@ class Inpainter:
       originals: optional uncorrupted images, shown in the panels.
       on_progress: optional callable, given the fraction of the search done
         (0 to 1) every few iterations (a web page's progress bar).
+      first_index: the index of `images[0]` in a run taken in parts: random
+        starts and TensorBoard steps then match those of one call on all.
     """
     cfg = self.config
     images = np.asarray(images, np.float32)
@@ -233,11 +235,12 @@ class Inpainter:
       # The last batch is padded by repeating its last image; padded rows are
       # optimised independently and dropped.
       take = np.minimum(np.arange(start, start + batch), count - 1)
-      z.assign(self.initial_z(take, images[take], masks[take]))
+      z.assign(self.initial_z(take + first_index, images[take], masks[take]))
       for variable in optimizer_state:
         variable.assign(tf.zeros_like(variable))
       parts.append(self._optimise_batch(
-          step, score, z, images[take], masks[take], real, start // batch, writer,
+          step, score, z, images[take], masks[take], real,
+          (first_index + start) // batch, writer,
           None if originals is None else np.asarray(originals)[take], report))
     return InpaintResult(**{
         name: np.concatenate([part[name] for part in parts])

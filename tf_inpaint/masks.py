@@ -21,83 +21,79 @@ def _scaled(side_at_64: int, size: int) -> int:
   return max(1, round(side_at_64 * size / 64))
 
 
-def _random_pixels(count, size, rng, missing_fraction):
+def _random_pixels(missing_fraction):
   """Exactly round(fraction * S^2) missing pixels per image, uniformly placed."""
   if not 0 < missing_fraction < 1:
     raise InputError(f"missing_fraction={missing_fraction}: expected a "
                      "fraction strictly between 0 and 1")
-  missing = round(missing_fraction * size * size)
-  masks = np.ones((count, size * size), np.float32)
-  for mask in masks:
-    mask[rng.choice(size * size, missing, replace=False)] = 0
-  return masks.reshape(count, size, size)
+
+  def draw(size, rng):
+    mask = np.ones(size * size, np.float32)
+    mask[rng.choice(size * size, round(missing_fraction * size * size),
+                    replace=False)] = 0
+    return mask.reshape(size, size)
+  return draw
 
 
-def _center(count, size, rng):
+def _center(size, rng):
   del rng
-  masks = np.ones((count, size, size), np.float32)
+  mask = np.ones((size, size), np.float32)
   start, side = size // 4, size // 2
-  masks[:, start:start + side, start:start + side] = 0
-  return masks
+  mask[start:start + side, start:start + side] = 0
+  return mask
 
 
 def _square(side_at_64):
-  def make(count, size, rng):
+  def draw(size, rng):
     side = _scaled(side_at_64, size)
-    masks = np.ones((count, size, size), np.float32)
-    for mask in masks:
-      top, left = rng.integers(0, size - side + 1, size=2)
-      mask[top:top + side, left:left + side] = 0
-    return masks
-  return make
+    mask = np.ones((size, size), np.float32)
+    top, left = rng.integers(0, size - side + 1, size=2)
+    mask[top:top + side, left:left + side] = 0
+    return mask
+  return draw
 
 
-def _circle(count, size, rng):
+def _circle(size, rng):
   radius = _scaled(_SQUARE_SIDES_AT_64["square"], size) / 2
   rows, columns = np.mgrid[0:size, 0:size] + 0.5
-  masks = np.ones((count, size, size), np.float32)
-  for mask in masks:
-    center_row, center_column = rng.uniform(radius, size - radius, size=2)
-    mask[(rows - center_row)**2 + (columns - center_column)**2
-         <= radius**2] = 0
-  return masks
+  center_row, center_column = rng.uniform(radius, size - radius, size=2)
+  return np.where((rows - center_row)**2 + (columns - center_column)**2
+                  <= radius**2, 0, 1).astype(np.float32)
 
 
-def _rects(count, size, rng):
+def _rects(size, rng):
   side = _scaled(_RECT_SIDE_AT_64, size)
-  masks = np.ones((count, size, size), np.float32)
-  for mask in masks:
-    for top, left in rng.integers(0, size - side + 1, size=(_RECT_COUNT, 2)):
-      mask[top:top + side, left:left + side] = 0
-  return masks
+  mask = np.ones((size, size), np.float32)
+  for top, left in rng.integers(0, size - side + 1, size=(_RECT_COUNT, 2)):
+    mask[top:top + side, left:left + side] = 0
+  return mask
 
 
 def _half(side):
-  def make(count, size, rng):
+  def draw(size, rng):
     del rng
-    masks = np.ones((count, size, size), np.float32)
+    mask = np.ones((size, size), np.float32)
     half = size // 2
-    region = {"left": np.s_[:, :, :half], "right": np.s_[:, :, half:],
-              "top": np.s_[:, :half, :], "bottom": np.s_[:, half:, :]}[side]
-    masks[region] = 0
-    return masks
-  return make
+    region = {"left": np.s_[:, :half], "right": np.s_[:, half:],
+              "top": np.s_[:half, :], "bottom": np.s_[half:, :]}[side]
+    mask[region] = 0
+    return mask
+  return draw
 
 
-def _pattern(count, size, rng):
+def _pattern(size, rng):
   """Random smooth blobs covering 25 %, like the Context Encoder's masks."""
-  masks = np.ones((count, size, size), np.float32)
+  mask = np.ones((size, size), np.float32)
   missing = round(_PATTERN_MISSING_FRACTION * size * size)
-  for mask in masks:
-    field = ndimage.gaussian_filter(rng.standard_normal((size, size)),
-                                    sigma=size / 12, mode="wrap")
-    mask.flat[np.argsort(field, axis=None)[-missing:]] = 0
-  return masks
+  field = ndimage.gaussian_filter(rng.standard_normal((size, size)),
+                                  sigma=size / 12, mode="wrap")
+  mask.flat[np.argsort(field, axis=None)[-missing:]] = 0
+  return mask
 
 
-# Masks drawn from (count, size, rng) alone; `random80` and `file` take an
-# option each and are made in `make_masks`.
-_GENERATORS = {
+# One mask from (size, rng); image i's mask is the i-th draw of the stream.
+# `random80` and `file` take an option each and are made in `make_masks`.
+_DRAWS = {
     "center": _center,
     **{name: _square(side) for name, side in _SQUARE_SIDES_AT_64.items()},
     "circle": _circle,
@@ -105,7 +101,7 @@ _GENERATORS = {
     **{side: _half(side) for side in ("left", "right", "top", "bottom")},
     "pattern": _pattern,
 }
-MASK_NAMES = ("random80", *_GENERATORS, "file")
+MASK_NAMES = ("random80", *_DRAWS, "file")
 
 
 def read_hole_file(path: str) -> np.ndarray:
@@ -151,28 +147,33 @@ def load_mask_file(path: str, size: int) -> np.ndarray:
 
 def make_masks(name: str, count: int, size: int, seed: int = 0,
                missing_fraction: float = DEFAULT_MISSING_FRACTION,
-               mask_file: str | None = None) -> np.ndarray:
-  """Makes `count` masks of one kind; same arguments, same masks.
+               mask_file: str | None = None,
+               first_index: int = 0) -> np.ndarray:
+  """Makes the masks of images `first_index` to `first_index + count - 1`.
 
-  The random stream is keyed by the seed and the mask's name, so a mask does
-  not depend on which other masks are drawn beside it (bin/evaluate's
-  `--masks` order) and `bin/inpaint` draws the same masks as `bin/evaluate`.
+  Same arguments, same masks. The random stream is keyed by the seed and the
+  mask's name, so a mask does not depend on which other masks are drawn
+  beside it (bin/evaluate's `--masks` order) and `bin/inpaint` draws the same
+  masks as `bin/evaluate`; image i's mask is the stream's i-th draw, so a
+  run taken in parts (`first_index`) draws the masks of one run in full.
 
   Returns:
     float32 (count, size, size, 1), 1 = known pixel, 0 = missing.
   """
   if name not in MASK_NAMES:
     raise InputError(f"mask={name!r}: expected one of {', '.join(MASK_NAMES)}")
-  rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-  if name == "random80":
-    masks = _random_pixels(count, size, rng, missing_fraction)
-  elif name == "file":
+  if name == "file":
     if not mask_file:
       raise InputError("mask=file: needs --mask_file=PATH")
-    masks = np.repeat(load_mask_file(mask_file, size)[None], count, axis=0)
-  else:
-    masks = _GENERATORS[name](count, size, rng)
-  return masks[..., None]
+    return np.repeat(load_mask_file(mask_file, size)[None, ..., None], count,
+                     axis=0)
+  draw = (_random_pixels(missing_fraction) if name == "random80"
+          else _DRAWS[name])
+  rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+  for _ in range(first_index):  # the earlier images' draws, skipped
+    draw(size, rng)
+  masks = [draw(size, rng) for _ in range(count)]
+  return np.reshape(masks, (count, size, size, 1))
 
 
 def check_masks(masks: np.ndarray) -> None:
