@@ -76,6 +76,29 @@ class MaskEvaluation:
   outputs: dict[str, np.ndarray]
 
 
+@dataclasses.dataclass
+class PairResult:
+  """One method on one mask: its outputs, per-image scores and wall clock."""
+  mask: str
+  method: str
+  masks: np.ndarray
+  corrupted: np.ndarray
+  filled: np.ndarray
+  scores: dict  # metric -> (N,) array, as metrics.image_metrics gives
+  seconds: float  # for all N images
+
+
+_ROW_METRICS = ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole")
+
+
+def result_row(method: str, mask: str, scores: dict, seconds: float) -> dict:
+  """A results table row: means over the images, seconds per image."""
+  count = len(scores["psnr"])
+  return {"method": method, "mask": mask, "n": count,
+          **{k: float(np.mean(scores[k])) for k in _ROW_METRICS},
+          "seconds_per_image": seconds / count}
+
+
 def ours_config(method: str, inpaint_config: InpaintConfig) -> InpaintConfig:
   """The InpaintConfig one of our methods runs with."""
   config = dataclasses.replace(inpaint_config, **OURS[method])
@@ -115,18 +138,19 @@ def run_method(method, corrupted, masks, generator, discriminator,
   raise InputError(f"method={method!r}: expected one of {', '.join(METHODS)}")
 
 
-def evaluate(images, mask_names, methods, generator, discriminator,
-             inpaint_config: InpaintConfig = InpaintConfig(), seed: int = 0,
-             nn_images=None, missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
-             progress=print, context_encoders=(), encoder=None):
-  """Runs every method on every mask; returns (result rows, evaluations).
+def evaluate_pairs(images, mask_names, methods, generator, discriminator,
+                   inpaint_config: InpaintConfig = InpaintConfig(),
+                   seed: int = 0, nn_images=None,
+                   missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
+                   progress=print, context_encoders=(), encoder=None,
+                   first_index: int = 0, skip=()):
+  """Yields a PairResult for every (mask, method) not in `skip`, in order.
 
-  Each row is {"method", "mask", "psnr", "ssim", "psnr_hole", "ssim_hole",
-  "l1_hole", "seconds_per_image", "n"}: means over the images, and the wall
-  clock of the method on them all divided by their number. Masks come from
-  `seed`, so the same seed gives the same masks and numbers.
-  `context_encoders` are the loaded ContextEncoders; each mask uses the one
-  trained on its family. `encoder` is the z encoder of `ours_encoder`.
+  Masks come from `seed`, so the same seed gives the same masks and numbers;
+  `first_index` is the index of `images[0]` in the whole selection (a shard
+  draws the masks of one run). `context_encoders` are the loaded
+  ContextEncoders; each mask uses the one trained on its family. `encoder`
+  is the z encoder of `ours_encoder`.
   """
   check_names(mask_names, methods)
   size = images.shape[1]
@@ -134,28 +158,44 @@ def evaluate(images, mask_names, methods, generator, discriminator,
     generator, discriminator = models.frozen_copy(generator, discriminator)
   encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
               for mask in mask_names if "context_encoder" in methods}
-  rows, evaluations = [], []
   for mask_name in mask_names:
     mask = masks_lib.make_masks(mask_name, len(images), size, seed,
-                                missing_fraction)
+                                missing_fraction, first_index=first_index)
     corrupted = (images * mask).astype(np.float32)
-    evaluation = MaskEvaluation(mask_name, mask, corrupted, {})
     for method in methods:
+      if (mask_name, method) in skip:
+        continue
       progress(f"{mask_name}: {method} on {len(images)} images")
       start = time.perf_counter()
       filled = run_method(method, corrupted, mask, generator, discriminator,
                           inpaint_config, nn_images, progress=True,
                           context_encoder_model=encoders.get(mask_name),
                           encoder=encoder, frozen=True)
-      seconds = (time.perf_counter() - start) / len(images)
-      evaluation.outputs[method] = filled
-      scores = metrics.image_metrics(images, filled, mask)
-      rows.append({"method": method, "mask": mask_name, "n": len(images),
-                   **{k: float(np.mean(scores[k])) for k in
-                      ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole")},
-                   "seconds_per_image": seconds})
-    evaluations.append(evaluation)
-  return rows, evaluations
+      seconds = time.perf_counter() - start
+      yield PairResult(mask_name, method, mask, corrupted, filled,
+                       metrics.image_metrics(images, filled, mask), seconds)
+
+
+def evaluate(images, mask_names, methods, generator, discriminator,
+             inpaint_config: InpaintConfig = InpaintConfig(), seed: int = 0,
+             nn_images=None, missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
+             progress=print, context_encoders=(), encoder=None):
+  """Runs every method on every mask; returns (result rows, evaluations).
+
+  Each row is {"method", "mask", "psnr", "ssim", "psnr_hole", "ssim_hole",
+  "l1_hole", "seconds_per_image", "n"} (`result_row`). Arguments as for
+  `evaluate_pairs`.
+  """
+  rows, evaluations = [], {}
+  for pair in evaluate_pairs(images, mask_names, methods, generator,
+                             discriminator, inpaint_config, seed, nn_images,
+                             missing_fraction, progress, context_encoders,
+                             encoder):
+    evaluation = evaluations.setdefault(
+        pair.mask, MaskEvaluation(pair.mask, pair.masks, pair.corrupted, {}))
+    evaluation.outputs[pair.method] = pair.filled
+    rows.append(result_row(pair.method, pair.mask, pair.scores, pair.seconds))
+  return rows, list(evaluations.values())
 
 
 def markdown_table(rows, value: str = "psnr", best=max,

@@ -240,7 +240,7 @@ class Inpainter:
         variable.assign(tf.zeros_like(variable))
       parts.append(self._optimise_batch(
           step, score, z, images[take], masks[take], real,
-          (first_index + start) // batch, writer,
+          (first_index + start) // cfg.batch_size, writer,
           None if originals is None else np.asarray(originals)[take], report))
     return InpaintResult(**{
         name: np.concatenate([part[name] for part in parts])

@@ -50,3 +50,11 @@ def image_metrics(original, inpainted, masks) -> dict[str, np.ndarray]:
   }
   return {name: value.numpy().astype(np.float64)
           for name, value in results.items()}
+
+
+def mean_of_records(records: list) -> dict:
+  """The mean of each metric over per-image records ({"name": ..., metric:
+  value}), computed the same way for one run and for merged parts."""
+  names = [key for key in records[0] if key != "name"] if records else []
+  return {key: float(np.mean([record[key] for record in records]))
+          for key in names}

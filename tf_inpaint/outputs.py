@@ -18,6 +18,10 @@ from tf_inpaint.errors import InputError
 
 # Lists the files an output directory holds, so --overwrite knows they are ours.
 MANIFEST_FILENAME = ".tf_inpaint_outputs.json"
+# An unfinished output: `<outdir>.partial/`, with its settings and the records
+# of the images finished so far, one JSON line per finished part.
+PARTIAL_SUFFIX = ".partial"
+PROGRESS_FILENAME = ".tf_inpaint_progress.jsonl"
 _STAGING_PREFIX = ".staging-"
 _REPLACED_PREFIX = ".replaced-"
 
@@ -132,9 +136,31 @@ def _check_creatable(outdir: str, path: str, flag: str = "outdir") -> None:
                      f"in {parent})")
 
 
-def _write_manifest(staging: str, command: str) -> None:
+def _write_manifest(staging: str, command: str, settings=None) -> None:
   save_json(os.path.join(staging, MANIFEST_FILENAME),
-            {"command": command, "files": _files_under(staging)})
+            {"command": command, "files": _files_under(staging),
+             **({"settings": settings} if settings is not None else {})})
+
+
+def read_manifest(directory: str, flag: str) -> dict:
+  """The manifest of a finished output of ours.
+
+  Raises:
+    InputError: if `directory` is not one (or is a stopped run's partial).
+  """
+  path = os.path.join(directory, MANIFEST_FILENAME)
+  try:
+    with open(path) as f:
+      manifest = json.load(f)
+  except (OSError, ValueError):
+    manifest = None
+  if not (isinstance(manifest, dict) and {"command", "files"} <= set(manifest)):
+    stopped = os.path.isdir(partial_path(directory))
+    raise InputError(
+        f"{flag}={directory}: not a finished tf_inpaint output" +
+        ("; its run was stopped: rerun its command to finish it" if stopped
+         else f" (no readable {MANIFEST_FILENAME})"))
+  return manifest
 
 
 def _replace(staging: str, outdir: str, parent: str) -> None:
@@ -156,12 +182,14 @@ def _replace(staging: str, outdir: str, parent: str) -> None:
 
 
 @contextlib.contextmanager
-def staged_directory(outdir: str, overwrite: bool, command: str, inputs=()):
+def staged_directory(outdir: str, overwrite: bool, command: str, inputs=(),
+                     settings=None):
   """Yields a staging directory that becomes `outdir` on success only.
 
   Args:
     outdir, overwrite, inputs: as for `check_writable`.
     command: what wrote the results (recorded in the manifest).
+    settings: what the results depend on, recorded in the manifest.
   """
   check_writable(outdir, overwrite, inputs)
   target = os.path.realpath(outdir)
@@ -179,11 +207,135 @@ def staged_directory(outdir: str, overwrite: bool, command: str, inputs=()):
   os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would stick to outdir
   try:
     yield staging
-    _write_manifest(staging, command)
+    _write_manifest(staging, command, settings)
     _replace(staging, target, parent)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
+
+
+class PartialOutput:
+  """A results folder filled a part at a time, which survives being stopped.
+
+  Files go to `<outdir>.partial/`; after each part, `add` appends that part's
+  records to the progress file, so a run stopped at any moment (even by kill
+  -9) knows which images are finished, and a run with the same settings
+  continues after them.
+  """
+
+  def __init__(self, directory: str, records: list):
+    self.directory = directory
+    self.records = records  # one dict per finished image, in order
+
+  @property
+  def done(self) -> int:
+    return len(self.records)
+
+  def add(self, records: list) -> None:
+    """Marks the next `len(records)` images finished (their files written)."""
+    with open(os.path.join(self.directory, PROGRESS_FILENAME), "a") as f:
+      f.write(json.dumps({"records": records}, default=_json_default) + "\n")
+      f.flush()
+      os.fsync(f.fileno())
+    self.records.extend(records)
+
+
+def _flat(settings: dict, prefix: str = "") -> dict:
+  """{"a": {"b": 1}} -> {"a.b": 1}, so a difference names the field."""
+  flat = {}
+  for key, value in settings.items():
+    if isinstance(value, dict):
+      flat.update(_flat(value, f"{prefix}{key}."))
+    else:
+      flat[f"{prefix}{key}"] = value
+  return flat
+
+
+def differing_settings(first: dict, second: dict, ignore=()) -> list:
+  """(field, first's value, second's value) of every field that differs."""
+  first, second = _flat(first), _flat(second)
+  return [(key, first.get(key), second.get(key))
+          for key in sorted(set(first) | set(second))
+          if key not in ignore and first.get(key) != second.get(key)]
+
+
+def partial_path(outdir: str) -> str:
+  return os.path.realpath(outdir) + PARTIAL_SUFFIX
+
+
+def _read_progress(partial: str, outdir: str, command: str, settings: dict):
+  """The records of an unfinished run with these settings, or InputError."""
+  path = os.path.join(partial, PROGRESS_FILENAME)
+  try:
+    with open(path) as f:
+      lines = f.read().split("\n")
+    header = json.loads(lines[0])
+  except (OSError, ValueError) as e:
+    raise InputError(f"outdir={outdir}: {partial} exists but is not an "
+                     "unfinished tf_inpaint output; move it away") from e
+  if header.get("command") != command:
+    raise InputError(f"outdir={outdir}: {partial} is an unfinished "
+                     f"bin/{header.get('command')} output, not bin/{command}'s;"
+                     " choose another --outdir or delete it")
+  differing = differing_settings(header.get("settings", {}), settings)
+  if differing:
+    shown = "; ".join(f"{key}: {there!r} there, {now!r} now"
+                      for key, there, now in differing[:3])
+    raise InputError(f"outdir={outdir}: {partial} holds an unfinished run "
+                     f"with other settings ({shown}); rerun with its settings "
+                     "to finish it, or delete it to start again")
+  records = []
+  for line in lines[1:]:
+    try:
+      records.extend(json.loads(line)["records"])
+    except (ValueError, KeyError):
+      break  # a line cut short by a kill: that part is done again
+  return records
+
+
+@contextlib.contextmanager
+def resumable_directory(outdir: str, overwrite: bool, command: str,
+                        settings: dict, inputs=()):
+  """Yields a PartialOutput that becomes `outdir` when the block completes.
+
+  Args:
+    outdir, overwrite, inputs: as for `check_writable`.
+    command: what writes the results (recorded in the manifest).
+    settings: everything the results depend on (JSON values): a partial
+      output is continued only by a run with the same settings.
+  Raises:
+    InputError: as `check_writable`, or if `<outdir>.partial` holds
+      something else than an unfinished run of this command with these
+      settings.
+  The partial folder is kept when the block fails after finishing images
+  (to be continued) and removed when it fails before finishing any.
+  """
+  check_writable(outdir, overwrite, inputs)
+  target = os.path.realpath(outdir)
+  partial = partial_path(outdir)
+  if os.path.exists(partial):
+    records = _read_progress(partial, outdir, command, settings)
+  else:
+    records = []
+    try:
+      os.makedirs(partial)
+      with open(os.path.join(partial, PROGRESS_FILENAME), "w") as f:
+        f.write(json.dumps({"command": command, "settings": settings},
+                           sort_keys=True) + "\n")
+    except OSError as e:
+      shutil.rmtree(partial, ignore_errors=True)
+      raise InputError(f"outdir={outdir}: cannot write there "
+                       f"({e.strerror or e})") from e
+  output = PartialOutput(partial, records)
+  try:
+    yield output
+  except BaseException:
+    if not output.done:
+      shutil.rmtree(partial, ignore_errors=True)
+    raise
+  os.remove(os.path.join(partial, PROGRESS_FILENAME))
+  _write_manifest(partial, command, settings)
+  _replace(partial, target, os.path.dirname(target))
 
 
 def save_png(path: str, image) -> None:
@@ -199,8 +351,14 @@ def save_uint8_png(path: str, pixels: np.ndarray) -> None:
                   pixels.shape[-1] == 1 else pixels).save(path)
 
 
+def _json_default(value):
+  """numpy scalars as Python numbers."""
+  if isinstance(value, np.generic):
+    return value.item()
+  raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def save_json(path: str, payload) -> None:
   with open(path, "w") as f:
-    json.dump(payload, f, indent=2, sort_keys=True,
-              default=lambda x: x.item() if isinstance(x, np.generic) else x)
+    json.dump(payload, f, indent=2, sort_keys=True, default=_json_default)
     f.write("\n")

@@ -96,6 +96,18 @@ def define_selection_flags() -> None:
   flags.DEFINE_bool("per_subfolder", False, docs["per_subfolder"])
 
 
+def define_shard_flags() -> None:
+  """--num_shards, --shard_index and --merge of the commands that split their
+  images over processes (see `tf_inpaint.shards`)."""
+  flags.DEFINE_integer("num_shards", 0, "Split the images into this many "
+                       "shards, one per process (0: one per task of "
+                       "TF_CONFIG's cluster if set, else 1).")
+  flags.DEFINE_integer("shard_index", None, "This process's shard, 0-based "
+                       "(default: its task's place in TF_CONFIG, else 0).")
+  flags.DEFINE_list("merge", None, "Instead of running: join the --outdir of "
+                    "each shard's run into one --outdir.")
+
+
 # The short names people type for the inpainting options; kept as aliases.
 INPAINT_ALIASES = {"iters": "iterations", "lr": "learning_rate",
                    "window": "window_size"}

@@ -7,12 +7,20 @@ r"""`bin/evaluate`: every method on the same images and masks, as a table.
 
 Writes results.json, results.md (masks x methods: PSNR dB, hole PSNR, seconds
 per image), figure_<mask>.png (original, corrupted, each method; one row per
-image) and time_quality.png (hole PSNR against seconds per image).
+image), time_quality.png (hole PSNR against seconds per image) and pairs/
+(per (mask, method): per-image scores, wall clock, figure rows).
+
+Each (mask, method) is saved as it finishes into <outdir>.partial, renamed to
+--outdir when all are done; the same command continues a stopped run.
+--num_shards/--shard_index (or TF_CONFIG) split the images over processes and
+--merge joins their outputs into one results.json, results.md and figures.
 """
 import dataclasses
+import json
 import os
 import sys
 
+import numpy as np
 from absl import flags
 
 from tf_inpaint import config, errors, masks
@@ -20,6 +28,11 @@ from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
 _FIGURE_ROWS = 8
+# Per (mask, method): per-image scores, wall clock and the figure's rows, as
+# saved when the pair finishes (a stopped run continues after it; --merge
+# joins shards from them); and the figure's original images.
+_PAIRS = "pairs"
+_ORIGINALS = "originals.npz"
 _BUNDLED_CONTEXT_ENCODERS = ("celeba64_ce_center", "celeba64_ce_random")
 
 
@@ -49,7 +62,7 @@ def define_flags() -> None:
   flags.DEFINE_bool("overwrite", False, "Replace an --outdir holding results.")
   # `ours_*` methods set lam and weighting themselves; panels are not drawn.
   config_flags.define_inpaint_flags(exclude=("image_every",))
-  flags.mark_flags_as_required(["model", "images"])
+  config_flags.define_shard_flags()
 
 
 def _nn_images(train_config, spec, image_size, crop):
@@ -102,11 +115,107 @@ def _nn_search_set(methods: list, train_config, image_size, crop, images):
   return nn_images, description
 
 
+def _pair_path(directory: str, mask: str, method: str) -> str:
+  return os.path.join(directory, _PAIRS, f"{mask}.{method}.npz")
+
+
+def _save_pair(directory: str, pair) -> None:
+  """A (mask, method)'s per-image scores, wall clock and first figure rows."""
+  shown = slice(0, _FIGURE_ROWS)
+  np.savez(_pair_path(directory, pair.mask, pair.method),
+           seconds=pair.seconds, filled=pair.filled[shown],
+           masks=pair.masks[shown], corrupted=pair.corrupted[shown],
+           **{f"score_{k}": v for k, v in pair.scores.items()})
+
+
+def _load_pair(directory: str, mask: str, method: str) -> dict:
+  with np.load(_pair_path(directory, mask, method)) as saved:
+    return {key: saved[key] for key in saved.files}
+
+
+def _scores(saved: dict) -> dict:
+  return {key[len("score_"):]: value for key, value in saved.items()
+          if key.startswith("score_")}
+
+
+def _write_results(directory: str, header: dict, pairs: dict,
+                   originals) -> list:
+  """results.json, results.md, time_quality.png and a figure per mask, from
+  saved pairs ({(mask, method): _load_pair's dict}); returns the rows."""
+  from tf_inpaint import evaluate, outputs, summaries  # pylint: disable=g-import-not-at-top
+  masks_, methods = header["masks"], header["methods"]
+  rows = [evaluate.result_row(method, mask, _scores(pairs[mask, method]),
+                              float(pairs[mask, method]["seconds"]))
+          for mask in masks_ for method in methods]
+  outputs.save_json(os.path.join(directory, "results.json"),
+                    {**header, "results": rows})
+  selection = (f"{header['images']} (first {header['first_image']}"
+               f"{' in each subfolder' if header['per_subfolder'] else ''})")
+  with open(os.path.join(directory, "results.md"), "w") as f:
+    f.write(f"PSNR (dB), whole image; {header['num_images']} images from "
+            f"{selection}, model {header['model']}, seed {header['seed']}\n\n")
+    f.write(evaluate.markdown_table(rows, "psnr"))
+    f.write("\nPSNR (dB), missing pixels only\n\n")
+    f.write(evaluate.markdown_table(rows, "psnr_hole"))
+    f.write("\nSeconds per image (wall clock, this run)\n\n")
+    f.write(evaluate.markdown_table(rows, "seconds_per_image", best=min,
+                                    digits=3))
+  summaries.time_quality_figure(rows,
+                                os.path.join(directory, "time_quality.png"))
+  for mask in masks_:
+    first = pairs[mask, methods[0]]
+    evaluation = evaluate.MaskEvaluation(
+        mask, first["masks"], first["corrupted"],
+        {method: pairs[mask, method]["filled"] for method in methods})
+    summaries.figure_grid(
+        evaluate.figure_rows(originals, evaluation, methods, _FIGURE_ROWS),
+        ["original", "corrupted", *methods],
+        os.path.join(directory, f"figure_{mask}.png"))
+  return rows
+
+
+def _join_parts(staging: str, ordered: list) -> None:
+  """--merge: per (mask, method), every shard's per-image scores in order
+  and their summed wall clock; figures from the first shard's images."""
+  headers, all_pairs = [], []
+  for _, part in ordered:
+    with open(os.path.join(part, "results.json")) as f:
+      headers.append(json.load(f))
+    all_pairs.append({(mask, method): _load_pair(part, mask, method)
+                      for mask in headers[0]["masks"]
+                      for method in headers[0]["methods"]})
+  os.makedirs(os.path.join(staging, _PAIRS))
+  joined = {}
+  for key, first in all_pairs[0].items():
+    parts = [pairs[key] for pairs in all_pairs]
+    joined[key] = {**first, "seconds": sum(float(p["seconds"]) for p in parts),
+                   **{f"score_{k}": np.concatenate(
+                       [p[f"score_{k}"] for p in parts])
+                      for k in _scores(first)}}
+    np.savez(_pair_path(staging, *key), **joined[key])
+  with np.load(os.path.join(ordered[0][1], _PAIRS, _ORIGINALS)) as saved:
+    originals = saved["images"]
+  np.savez(os.path.join(staging, _PAIRS, _ORIGINALS), images=originals)
+  header = {key: value for key, value in headers[0].items()
+            if key != "results"}
+  header["num_images"] = sum(h["num_images"] for h in headers)
+  _write_results(staging, header, joined, originals)
+
+
 def main() -> None:
-  from tf_inpaint import data, evaluate, models, outputs, summaries  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, evaluate, models, outputs, shards  # pylint: disable=g-import-not-at-top
+  if FLAGS.merge:
+    shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
+                       _join_parts)
+    print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
+    return
+  for flag in ("model", "images"):
+    if not FLAGS[flag].value:
+      raise errors.InputError(f"{flag}: required (unless --merge)")
   inpaint_config = config_flags.config_from_flags(
       config.InpaintConfig, exclude=("image_every",))
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
+  shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
   inputs = [("model", models.resolve(FLAGS.model))]
   if FLAGS.encoder:
     inputs.append(("encoder", models.resolve(FLAGS.encoder)))
@@ -132,44 +241,48 @@ def main() -> None:
                                FLAGS.first_image, FLAGS.num_images,
                                min_side=model_config.image_size // 4,
                                per_subfolder=FLAGS.per_subfolder)
+  first, stop = shards.shard_range(len(images), *shard)
+  images = images[first:stop]
   methods = list(FLAGS.methods)
   nn_images, nn_description = _nn_search_set(
       methods, train_config, model_config.image_size, crop, images)
-  rows, evaluations = evaluate.evaluate(
-      images, FLAGS.masks, methods, generator, discriminator,
-      inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
-      progress=lambda message: print(message, flush=True),
-      context_encoders=context_encoders, encoder=encoder)
-  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "evaluate",
-                                inputs) as staging:
-    outputs.save_json(os.path.join(staging, "results.json"), {
-        "results": rows, "model": FLAGS.model, "images": FLAGS.images,
-        "first_image": FLAGS.first_image, "num_images": len(images),
-        "per_subfolder": FLAGS.per_subfolder, "seed": FLAGS.seed,
-        "inpaint_config": dataclasses.asdict(inpaint_config),
-        **({"context_encoders": FLAGS.context_encoders}
-           if context_encoders else {}),
-        **({"encoder": encoder_name} if encoder else {}),
-        **({"nn_images": nn_description} if nn_description else {})})
-    with open(os.path.join(staging, "results.md"), "w") as f:
-      f.write(f"PSNR (dB), whole image; {len(images)} images from "
-              f"{FLAGS.images} (first {FLAGS.first_image}"
-              f"{' in each subfolder' if FLAGS.per_subfolder else ''}), "
-              f"model {FLAGS.model}, "
-              f"seed {FLAGS.seed}\n\n")
-      f.write(evaluate.markdown_table(rows, "psnr"))
-      f.write("\nPSNR (dB), missing pixels only\n\n")
-      f.write(evaluate.markdown_table(rows, "psnr_hole"))
-      f.write("\nSeconds per image (wall clock, this run)\n\n")
-      f.write(evaluate.markdown_table(rows, "seconds_per_image", best=min,
-                                      digits=3))
-    summaries.time_quality_figure(rows,
-                                  os.path.join(staging, "time_quality.png"))
-    for evaluation in evaluations:
-      summaries.figure_grid(
-          evaluate.figure_rows(images, evaluation, methods, _FIGURE_ROWS),
-          ["original", "corrupted", *methods],
-          os.path.join(staging, f"figure_{evaluation.mask}.png"))
+  header = {
+      "model": FLAGS.model, "images": FLAGS.images,
+      "first_image": FLAGS.first_image, "num_images": len(images),
+      "per_subfolder": FLAGS.per_subfolder, "seed": FLAGS.seed,
+      "masks": list(FLAGS.masks), "methods": methods,
+      "missing_fraction": FLAGS.missing_fraction,
+      "inpaint_config": dataclasses.asdict(inpaint_config),
+      **({"context_encoders": FLAGS.context_encoders}
+         if context_encoders else {}),
+      **({"encoder": encoder_name} if encoder else {}),
+      **({"nn_images": nn_description} if nn_description else {})}
+  settings = {**{key: value for key, value in header.items()
+                 if key != "num_images"},
+              "model": os.path.realpath(models.resolve(FLAGS.model)),
+              "num_images": FLAGS.num_images, "shard": list(shard)}
+  with outputs.resumable_directory(FLAGS.outdir, FLAGS.overwrite, "evaluate",
+                                   settings, inputs) as partial:
+    done = {(r["mask"], r["method"]) for r in partial.records}
+    if done:
+      print(f"Continuing the stopped run in {partial.directory}: "
+            f"{len(done)} of {len(FLAGS.masks) * len(methods)} (mask, "
+            "method) pairs already done", flush=True)
+    os.makedirs(os.path.join(partial.directory, _PAIRS), exist_ok=True)
+    np.savez(os.path.join(partial.directory, _PAIRS, _ORIGINALS),
+             images=images[:_FIGURE_ROWS])
+    for pair in evaluate.evaluate_pairs(
+        images, FLAGS.masks, methods, generator, discriminator,
+        inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
+        progress=lambda message: print(message, flush=True),
+        context_encoders=context_encoders, encoder=encoder, first_index=first,
+        skip=done):
+      _save_pair(partial.directory, pair)
+      partial.add([{"mask": pair.mask, "method": pair.method}])
+    pairs = {(mask, method): _load_pair(partial.directory, mask, method)
+             for mask in FLAGS.masks for method in methods}
+    rows = _write_results(partial.directory, header, pairs,
+                          images[:_FIGURE_ROWS])
   print(evaluate.markdown_table(rows, "psnr"))
   print(f"Wrote {FLAGS.outdir}/results.json, results.md and figures.")
 

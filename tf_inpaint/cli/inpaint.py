@@ -11,8 +11,18 @@ at the model's resolution <name>_corrupted.png, _generated.png (G(z)),
 _overlay.png and _blended.png; grid.png (original, corrupted, inpainted, one row
 per image); metrics.json when the originals are known (every mask but `file`);
 and TensorBoard panels to --logdir.
+
+Images are read and inpainted a --batch_size at a time into <outdir>.partial,
+renamed to --outdir when all are done; the same command continues a stopped
+run. --num_shards/--shard_index (or TF_CONFIG) split the images over
+processes, and --merge joins their outputs:
+
+  bin/inpaint --images=faces --num_shards=2 --shard_index=0 --outdir=part0
+  bin/inpaint --images=faces --num_shards=2 --shard_index=1 --outdir=part1
+  bin/inpaint --merge=part0,part1 --outdir=out
 """
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -56,6 +66,7 @@ def define_flags() -> None:
   config_flags.define_inpaint_flags()
   flags.DEFINE_bool("no_perceptual", False, "Drop the perceptual loss (lam=0; "
                     "the paper's Fig. 2 ablation).")
+  config_flags.define_shard_flags()
 
 
 def _inpaint_config() -> config.InpaintConfig:
@@ -95,27 +106,28 @@ class _FramedPhotos:
   masks: np.ndarray  # (N, S, S, 1), 1 = known
 
 
-def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
-  """Reads the images and frames them for the model.
+def _check_mask_file_fits(hole_file, photo_set) -> None:
+  """Refuses, before any work, a mask of neither a photo's size nor square."""
+  if hole_file is None or hole_file.shape[0] == hole_file.shape[1]:
+    return
+  for name, shape in zip(photo_set.names, photo_set.shapes):
+    if hole_file.shape != shape:
+      raise errors.InputError(
+          f"mask_file={FLAGS.mask_file}: {hole_file.shape[1]}x"
+          f"{hole_file.shape[0]}, expected a square mask or the size of "
+          f"the photo {name} ({shape[1]}x{shape[0]})")
+
+
+def _frame_photos(names, arrays, model_masks, hole_file, size: int,
+                  crop: str) -> _FramedPhotos:
+  """Frames photos for the model.
 
   Files keep their own size: a --mask_file of a photo's size frames that
-  photo around its hole (photos.choose_frame); every other mask is drawn at
-  the model's resolution in the training frame, as bin/evaluate draws it.
-  Dataset records are read at the model's size.
+  photo around its hole (photos.choose_frame); every other mask
+  (`model_masks`, or a square --mask_file) is drawn at the model's
+  resolution in the training frame, as bin/evaluate draws it.
   """
-  from tf_inpaint import data, photos  # pylint: disable=g-import-not-at-top
-  files = data.read_photos(images_spec, FLAGS.first_image, FLAGS.num_images,
-                           min_side=size // 4,
-                           per_subfolder=FLAGS.per_subfolder)
-  if files is None:
-    images, names = data.read_images(images_spec, size, crop,
-                                     FLAGS.first_image, FLAGS.num_images,
-                                     per_subfolder=FLAGS.per_subfolder)
-    files = (list(np.round((images + 1.0) * 127.5).astype(np.uint8)), names)
-  arrays, names = files
-  model_masks = None if FLAGS.mask_file else masks.make_masks(
-      FLAGS.mask, len(arrays), size, FLAGS.seed, FLAGS.missing_fraction)
-  hole_file = masks.read_hole_file(FLAGS.mask_file) if FLAGS.mask_file else None
+  from tf_inpaint import photos  # pylint: disable=g-import-not-at-top
   holes, frames, views = [], [], []
   for i, (name, photo) in enumerate(zip(names, arrays)):
     if (hole_file is not None and hole_file.shape == photo.shape[:2]
@@ -134,11 +146,6 @@ def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
         mask = model_masks[i]
       elif hole_file.shape == photo.shape[:2]:  # the photo's size, no hole
         mask = np.ones((size, size, 1), np.float32)
-      elif hole_file.shape[0] != hole_file.shape[1]:
-        raise errors.InputError(
-            f"mask_file={FLAGS.mask_file}: {hole_file.shape[1]}x"
-            f"{hole_file.shape[0]}, expected a square mask or the size of "
-            f"the photo {name} ({photo.shape[1]}x{photo.shape[0]})")
       else:
         mask = masks.square_hole_as_mask(hole_file, size,
                                          FLAGS.mask_file)[..., None]
@@ -148,33 +155,117 @@ def _frame_photos(images_spec: str, size: int, crop: str) -> _FramedPhotos:
       hole = photos.hole_from_model_mask(mask, frame, photo.shape)
     holes.append(hole)
     frames.append(frame)
-  return _FramedPhotos(names, arrays, holes, frames,
+  return _FramedPhotos(list(names), list(arrays), holes, frames,
                        np.stack([v[0] for v in views]),
                        np.stack([v[1] for v in views]).astype(np.float32))
 
 
-def _save_full_size(staging, name, photo, hole, frame, generated,
+def _save_full_size(directory, name, photo, hole, frame, generated,
                     blend_method) -> None:
   """<name>_inpainted.png (the photo, its hole filled) and <name>_mask.png
   (white = missing, as --mask_file reads it), both at the photo's size."""
   from tf_inpaint import outputs, photos  # pylint: disable=g-import-not-at-top
   outputs.save_uint8_png(
-      os.path.join(staging, f"{name}_inpainted.png"),
+      os.path.join(directory, f"{name}_inpainted.png"),
       photos.paste_back(photo, hole, frame, generated, blend_method)
       if hole.any() else photo)
-  outputs.save_uint8_png(os.path.join(staging, f"{name}_mask.png"),
+  outputs.save_uint8_png(os.path.join(directory, f"{name}_mask.png"),
                          np.where(hole, 255, 0).astype(np.uint8))
+
+
+def _settings(images_spec, crop, inpaint_config, encoder_name, shard) -> dict:
+  """Everything the results depend on: a stopped run is continued only by a
+  run with the same settings (batch size and panels do not change them)."""
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  search = dataclasses.asdict(inpaint_config)
+  for name in ("batch_size", "image_every"):
+    del search[name]
+  return {"model": os.path.realpath(models.resolve(FLAGS.model)),
+          "images": images_spec, "first_image": FLAGS.first_image,
+          "num_images": FLAGS.num_images,
+          "per_subfolder": FLAGS.per_subfolder, "crop": crop,
+          "mask": FLAGS.mask, "missing_fraction": FLAGS.missing_fraction,
+          "mask_file": FLAGS.mask_file and os.path.realpath(FLAGS.mask_file),
+          "encoder": encoder_name, "inpaint_config": search,
+          "shard": list(shard)}
+
+
+def _inpaint_part(inpainter, framed, first_index, writer, originals_known,
+                  directory, blend_method) -> list:
+  """Inpaints one part, writes its files, returns its per-image records."""
+  from tf_inpaint import metrics, outputs  # pylint: disable=g-import-not-at-top
+  images, mask_array = framed.images, framed.masks
+  result = inpainter.inpaint(images, mask_array, writer=writer,
+                             originals=images if originals_known else None,
+                             first_index=first_index)
+  for i, name in enumerate(framed.names):
+    for kind in ("corrupted", "generated", "overlay", "blended"):
+      outputs.save_png(os.path.join(directory, f"{name}_{kind}.png"),
+                       getattr(result, kind)[i])
+    _save_full_size(directory, name, framed.photos[i], framed.holes[i],
+                    framed.frames[i], result.generated[i], blend_method)
+  if not originals_known:
+    return [{"name": name} for name in framed.names]
+  per_image = metrics.image_metrics(images, result.blended, mask_array)
+  return [dict(name=name, **{k: float(v[i]) for k, v in per_image.items()})
+          for i, name in enumerate(framed.names)]
+
+
+def _grid(directory, framed, originals_known) -> None:
+  """grid.png: (original,) corrupted, inpainted, for the first images, from
+  the files written (so a continued run draws the same grid)."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import summaries  # pylint: disable=g-import-not-at-top
+
+  def read(name, kind):
+    with Image.open(os.path.join(directory, f"{name}_{kind}.png")) as image:
+      return np.asarray(image.convert("RGB"), np.float32) / 127.5 - 1.0
+
+  columns = [[read(name, "corrupted") for name in framed.names],
+             [read(name, "blended") for name in framed.names]]
+  titles = ["corrupted", "inpainted"]
+  if originals_known:
+    columns.insert(0, list(framed.images))
+    titles.insert(0, "original")
+  summaries.figure_grid([list(row) for row in zip(*columns)], titles,
+                        os.path.join(directory, "grid.png"))
+
+
+def _join_parts(staging: str, ordered: list) -> None:
+  """--merge: every part's files, the first part's grid, and one
+  metrics.json listing every image in order with the mean over all."""
+  from tf_inpaint import metrics, outputs, shards  # pylint: disable=g-import-not-at-top
+  shards.copy_files(staging, ordered, skip=("metrics.json",))
+  reports = []
+  for _, part in ordered:
+    path = os.path.join(part, "metrics.json")
+    if os.path.isfile(path):
+      with open(path) as f:
+        reports.append(json.load(f))
+  if reports and len(reports) == len(ordered):
+    records = [record for report in reports for record in report["per_image"]]
+    outputs.save_json(os.path.join(staging, "metrics.json"), {
+        **reports[0], "per_image": records,
+        "mean": metrics.mean_of_records(records)})
 
 
 def main() -> None:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import data, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, inpaint, metrics, models, outputs, shards  # pylint: disable=g-import-not-at-top
+  if FLAGS.merge:
+    shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "inpaint",
+                       _join_parts)
+    print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
+    return
   inpaint_config = _inpaint_config()
   if FLAGS.mask_file and FLAGS.mask != "file":
     if FLAGS["mask"].present:
       raise errors.InputError(f"mask_file={FLAGS.mask_file}: read only with "
                               f"--mask=file, not --mask={FLAGS.mask}")
     FLAGS.mask = "file"  # --mask_file alone means the user's own mask
+  if FLAGS.mask == "file" and not FLAGS.mask_file:
+    raise errors.InputError("mask=file: needs --mask_file=PATH")
+  shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
   images_spec = FLAGS.images or models.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
@@ -191,58 +282,72 @@ def main() -> None:
       FLAGS.init, FLAGS.encoder, FLAGS.model, generator)
   crop = data.training_crop(train_config) if FLAGS.crop == "auto" else (
       FLAGS.crop)
-  framed = _frame_photos(images_spec, model_config.image_size, crop)
-  images, mask_array = framed.images, framed.masks
-  names = framed.names
-  masks.check_masks(mask_array)
+  size = model_config.image_size
+  photo_set = data.open_photos(images_spec, size, crop, FLAGS.first_image,
+                               FLAGS.num_images, FLAGS.per_subfolder,
+                               min_side=size // 4)
+  hole_file = masks.read_hole_file(FLAGS.mask_file) if FLAGS.mask_file else None
+  _check_mask_file_fits(hole_file, photo_set)
+  if hole_file is not None and hole_file.all():
+    raise errors.InputError(f"mask_file={FLAGS.mask_file}: has no known pixel "
+                            "(all white); there is no context to inpaint from")
+  first, stop = shards.shard_range(len(photo_set), *shard)
+  nothing_missing = hole_file is not None and not hole_file.any()
   originals_known = FLAGS.mask != "file"
 
-  with outputs.staged_directory(FLAGS.outdir, FLAGS.overwrite, "inpaint",
-                                inputs) as staging:
-    if mask_array.min() == 1:
+  def frame(start, end):
+    model_masks = None if hole_file is not None else masks.make_masks(
+        FLAGS.mask, end - start, size, FLAGS.seed, FLAGS.missing_fraction,
+        first_index=start)
+    return _frame_photos(photo_set.names[start:end],
+                         list(photo_set.read(start, end)), model_masks,
+                         hole_file, size, crop)
+
+  settings = _settings(images_spec, crop, inpaint_config, encoder_name, shard)
+  with outputs.resumable_directory(FLAGS.outdir, FLAGS.overwrite, "inpaint",
+                                   settings, inputs) as partial:
+    where = f" (shard {shard[0] + 1} of {shard[1]})" if shard[1] > 1 else ""
+    if partial.done:
+      print(f"Continuing the stopped run in {partial.directory}: "
+            f"{partial.done} of {stop - first} images already done", flush=True)
+    if nothing_missing:
       print("The mask has no missing pixel: nothing to inpaint; copying the "
             f"inputs to {FLAGS.outdir}.")
-      for name, image in zip(names, images):
-        outputs.save_png(os.path.join(staging, f"{name}_blended.png"), image)
-      return
-    print(f"Inpainting {len(images)} images with {FLAGS.model}, mask "
-          f"{FLAGS.mask}, {'encoder' if encoder else 'random'} start; "
-          f"TensorBoard: tensorboard --logdir {logdir}", flush=True)
-    writer = tf.summary.create_file_writer(logdir)
-    result = inpaint.Inpainter(generator, discriminator, inpaint_config,
-                               progress=True, encoder=encoder).inpaint(
-                                   images, mask_array, writer=writer,
-                                   originals=images if originals_known
-                                   else None)
-    writer.close()
-    for i, name in enumerate(names):
-      for kind in ("corrupted", "generated", "overlay", "blended"):
-        outputs.save_png(os.path.join(staging, f"{name}_{kind}.png"),
-                         getattr(result, kind)[i])
-      _save_full_size(staging, name, framed.photos[i], framed.holes[i],
-                      framed.frames[i], result.generated[i],
-                      inpaint_config.blend)
-    shown = slice(0, _GRID_ROWS)
-    columns = [result.corrupted[shown], result.blended[shown]]
-    titles = ["corrupted", "inpainted"]
-    if originals_known:
-      columns.insert(0, images[shown])
-      titles.insert(0, "original")
-    summaries.figure_grid([list(row) for row in zip(*columns)], titles,
-                          os.path.join(staging, "grid.png"))
-    if originals_known:
-      per_image = metrics.image_metrics(images, result.blended, mask_array)
-      outputs.save_json(os.path.join(staging, "metrics.json"), {
+    else:
+      print(f"Inpainting {stop - first} images{where} with {FLAGS.model}, "
+            f"mask {FLAGS.mask}, {'encoder' if encoder else 'random'} start; "
+            f"TensorBoard: tensorboard --logdir {logdir}", flush=True)
+    writer = None if nothing_missing else tf.summary.create_file_writer(logdir)
+    inpainter = inpaint.Inpainter(generator, discriminator, inpaint_config,
+                                  progress=True, encoder=encoder)
+    part = inpaint_config.batch_size
+    for start in range(first + partial.done, stop, part):
+      end = min(start + part, stop)
+      framed = frame(start, end)
+      if nothing_missing:
+        for name, image in zip(framed.names, framed.images):
+          outputs.save_png(os.path.join(partial.directory,
+                                        f"{name}_blended.png"), image)
+        partial.add([{"name": name} for name in framed.names])
+        continue
+      partial.add(_inpaint_part(inpainter, framed, start, writer,
+                                originals_known, partial.directory,
+                                inpaint_config.blend))
+      print(f"{partial.done}/{stop - first} images done", flush=True)
+    if writer is not None:
+      writer.close()
+    if not nothing_missing and stop > first:
+      _grid(partial.directory, frame(first, min(first + _GRID_ROWS, stop)),
+            originals_known)
+    if originals_known and not nothing_missing:
+      outputs.save_json(os.path.join(partial.directory, "metrics.json"), {
           "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
-          "seed": FLAGS.seed,
-          "init": "encoder" if encoder else "random",
+          "seed": FLAGS.seed, "init": "encoder" if encoder else "random",
           **({"encoder": encoder_name} if encoder else {}),
           "inpaint_config": dataclasses.asdict(inpaint_config),
-          "mean": {k: float(np.mean(v)) for k, v in per_image.items()},
-          "per_image": [dict(name=name, **{k: float(v[i]) for k, v in
-                                           per_image.items()})
-                        for i, name in enumerate(names)]})
-  print(f"Wrote {len(names)} results to {FLAGS.outdir}", flush=True)
+          "per_image": partial.records,
+          "mean": metrics.mean_of_records(partial.records)})
+  print(f"Wrote {stop - first} results to {FLAGS.outdir}", flush=True)
 
 
 def run() -> None:
