@@ -79,7 +79,7 @@ def test_two_shards_merged_equal_one_evaluation(work):
     for metric in ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole"):
       # The same images and masks; scores agree to float32 rounding.
       np.testing.assert_allclose(merged_rows[key][metric], row[metric],
-                                 rtol=1e-5)
+                                 rtol=1e-5, atol=1e-5)
   for name in ("results.md", "figure_center.png", "figure_random80.png",
                "time_quality.png"):
     assert (work / "merged" / name).exists()

@@ -104,8 +104,9 @@ def test_two_shards_merged_equal_one_run(work):
   # Scores agree to float32 rounding (SSIM's convolutions run per part).
   for merged_row, row in zip(report["per_image"], whole_report["per_image"]):
     assert merged_row.pop("name") == row.pop("name")
-    assert merged_row == pytest.approx(row, rel=1e-5)
-  assert report["mean"] == pytest.approx(whole_report["mean"], rel=1e-5)
+    assert merged_row == pytest.approx(row, rel=1e-5, abs=1e-5)
+  assert report["mean"] == pytest.approx(whole_report["mean"], rel=1e-5,
+                                         abs=1e-5)
 
 
 def _merge(*flags, cwd):

@@ -68,7 +68,8 @@ def test_bin_evaluate_writes_every_method_and_mask_deterministically(
   assert untimed(again["results"]) == untimed(report["results"])
   assert sorted(os.listdir(tmp_path / "eval1")) == [
       ".tf_inpaint_outputs.json", "figure_center.png", "figure_random80.png",
-      "results.json", "results.md", "time_quality.png"]
+      "pairs", "results.json", "results.md", "time_quality.png"]
+  assert len(os.listdir(tmp_path / "eval1" / "pairs")) == 7 * 2 + 1
   table = (tmp_path / "eval1" / "results.md").read_text()
   assert "| center |" in table and "| random80 |" in table
   assert "Seconds per image" in table
