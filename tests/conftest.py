@@ -65,6 +65,19 @@ def fixed_networks(image_size=32, z_dim=8, seed=0):
   return model_config, generator, discriminator
 
 
+@pytest.fixture(scope="session")
+def varied_model(tmp_path_factory):
+  """An exported tiny DCGAN whose G(z) varies with z (`fixed_networks`), so
+  a run taken in parts that gave an image another start would show it."""
+  from tf_inpaint import config, models  # pylint: disable=g-import-not-at-top
+  folder = tmp_path_factory.mktemp("varied_model")
+  model_config, generator, discriminator = fixed_networks()
+  config.save_run_config(str(folder), model_config, None)
+  models.export_weights(generator, discriminator,
+                        str(folder / models.WEIGHTS_FILENAME))
+  return str(folder)
+
+
 TINY_MODEL = dict(image_size=32, base_filters=4, z_dim=8)
 
 

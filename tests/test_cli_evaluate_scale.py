@@ -18,9 +18,9 @@ _FLAGS = ["--model=model", "--images=images", "--masks=center,random80",
 
 
 @pytest.fixture
-def work(tiny_run, tmp_path):
+def work(varied_model, tmp_path):
   write_images(str(tmp_path / "images"), 6, seed=9)
-  os.symlink(tiny_run[1], tmp_path / "model")
+  os.symlink(varied_model, tmp_path / "model")
   return tmp_path
 
 

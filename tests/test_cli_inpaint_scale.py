@@ -16,10 +16,10 @@ _PROGRESS = ".tf_inpaint_progress.jsonl"
 
 
 @pytest.fixture
-def work(tiny_run, tmp_path):
-  """A folder with the tiny model's run dir and 10 images (names 000-009)."""
+def work(varied_model, tmp_path):
+  """A folder with a tiny model whose G varies with z, and 10 images."""
   write_images(str(tmp_path / "images"), 10, seed=7)
-  os.symlink(tiny_run[1], tmp_path / "model")
+  os.symlink(varied_model, tmp_path / "model")
   return tmp_path
 
 
@@ -120,8 +120,13 @@ def test_bad_shards_and_merges_are_one_line_exit_2_nothing_written(work):
     assert run_inpaint(f"--outdir=p{index}", f"--iters={iters}",
                        "--num_shards=2", f"--shard_index={index}",
                        cwd=work).returncode == 0
+  (work / "y.partial").mkdir()
+  (work / "y.partial" / _PROGRESS).write_text(
+      json.dumps({"command": "evaluate", "settings": {}}) + "\n")
   before = snapshot(work)
   cases = [
+      (run_inpaint("--outdir=y", cwd=work),
+       "y.partial is an unfinished bin/evaluate output, not bin/inpaint's"),
       (run_inpaint("--outdir=x", "--num_shards=2", "--shard_index=2",
                    cwd=work), "shard_index=2: expected 0 to 1"),
       (_merge("--merge=p0,p0", "--outdir=x", cwd=work),

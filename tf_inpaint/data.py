@@ -25,6 +25,7 @@ from tf_inpaint.errors import InputError
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _SHUFFLE_BUFFER = 10_000
 _PROBE_SECONDS = 5
+_READ_PART = 256  # images decoded at a time when iterating ModelImages
 # The DCGAN face framing: the central 108x108 of CelebA's 178x218 aligned
 # faces, as fractions so the half-resolution copy (89x109) frames the same.
 CELEBA_CROP = (108 / 218, 108 / 178)
@@ -492,12 +493,46 @@ class PhotoSet:
   def __len__(self) -> int:
     return len(self.names)
 
+  def part(self, start: int, stop: int) -> "PhotoSet":
+    """Images [start, stop) only (a shard's share)."""
+    return dataclasses.replace(self, names=self.names[start:stop],
+                               shapes=self.shapes[start:stop],
+                               records=self.records.skip(start).take(
+                                   stop - start))
+
   def read(self, start: int = 0, stop: int | None = None):
     """uint8 HxWx3 arrays of images [start, stop), decoded ahead, in parallel."""
     stop = len(self) if stop is None else stop
     return self.records.skip(start).take(stop - start).map(
         self.to_uint8, num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+
+
+def frame_photo(photo, image_size: int, crop: str) -> np.ndarray:
+  """A photo in the model's frame; a square one is taken as framed already."""
+  return to_model_range(photo, image_size, "none" if
+                        photo.shape[0] == photo.shape[1] else crop).numpy()
+
+
+class ModelImages:
+  """A PhotoSet's images in the model's frame, float32 (S, S, 3) in [-1, 1],
+  read when sliced: len(), [start:stop] and iteration, like an array."""
+
+  def __init__(self, photo_set: PhotoSet, image_size: int, crop: str):
+    self.photo_set, self.image_size, self.crop = photo_set, image_size, crop
+
+  def __len__(self) -> int:
+    return len(self.photo_set)
+
+  def __getitem__(self, index: slice) -> np.ndarray:
+    start, stop, _ = index.indices(len(self))
+    return np.stack([frame_photo(photo, self.image_size, self.crop)
+                     for photo in self.photo_set.read(start, stop)]).reshape(
+                         -1, self.image_size, self.image_size, 3)
+
+  def __iter__(self):
+    for start in range(0, len(self), _READ_PART):
+      yield from self[start:start + _READ_PART]
 
 
 def _file_to_uint8(path):
@@ -613,10 +648,8 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
                       per_subfolder)
   if files is not None:
     arrays, names = files
-    return np.stack([
-        to_model_range(image, image_size, "none" if
-                       image.shape[0] == image.shape[1] else crop).numpy()
-        for image in arrays]), names
+    return np.stack([frame_photo(image, image_size, crop)
+                     for image in arrays]), names
   if spec.startswith("mat:") or spec in TFDS_DATASETS:
     source = open_source(spec, first_image=first_image, num_images=num_images,
                          per_subfolder=per_subfolder)

@@ -78,10 +78,10 @@ class MaskEvaluation:
 
 @dataclasses.dataclass
 class PairResult:
-  """One method on one mask: its outputs, per-image scores and wall clock."""
+  """One method on one mask: per-image scores, wall clock, first outputs."""
   mask: str
   method: str
-  masks: np.ndarray
+  masks: np.ndarray  # of the first `keep` images (see evaluate_pairs)
   corrupted: np.ndarray
   filled: np.ndarray
   scores: dict  # metric -> (N,) array, as metrics.image_metrics gives
@@ -109,10 +109,13 @@ def ours_config(method: str, inpaint_config: InpaintConfig) -> InpaintConfig:
 
 def run_method(method, corrupted, masks, generator, discriminator,
                inpaint_config, nn_images, progress=False,
-               context_encoder_model=None, encoder=None, frozen=False):
+               context_encoder_model=None, encoder=None, frozen=False,
+               first_index=0):
   """One method's filled images for corrupted images (holes are zero).
 
-  `frozen`: G and D are frozen copies already (see `Inpainter`).
+  `frozen`: G and D are frozen copies already (see `Inpainter`);
+  `first_index`: the index of the first image in the whole evaluation (our
+  random starts depend on it).
   """
   if method in OURS:
     if method in ENCODER_METHODS and encoder is None:
@@ -121,7 +124,8 @@ def run_method(method, corrupted, masks, generator, discriminator,
     return Inpainter(generator, discriminator,
                      ours_config(method, inpaint_config), progress=progress,
                      encoder=encoder if method in ENCODER_METHODS else None,
-                     frozen=frozen).inpaint(corrupted, masks).blended
+                     frozen=frozen).inpaint(corrupted, masks,
+                                            first_index=first_index).blended
   if method == "tv":
     return baselines.total_variation(corrupted, masks)
   if method == "lowrank":
@@ -143,9 +147,14 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
                    seed: int = 0, nn_images=None,
                    missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
                    progress=print, context_encoders=(), encoder=None,
-                   first_index: int = 0, skip=()):
+                   first_index: int = 0, skip=(), keep: int | None = None):
   """Yields a PairResult for every (mask, method) not in `skip`, in order.
 
+  `images` is an array, or anything with len() and slices that give arrays
+  (`data.ModelImages`, read a part at a time): each pair runs over parts of
+  `inpaint_config.batch_size` images, keeping the first `keep` outputs (None:
+  all), so memory does not grow with the number of images. Every method
+  fills each image independently of the others in its part.
   Masks come from `seed`, so the same seed gives the same masks and numbers;
   `first_index` is the index of `images[0]` in the whole selection (a shard
   draws the masks of one run). `context_encoders` are the loaded
@@ -153,27 +162,41 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
   is the z encoder of `ours_encoder`.
   """
   check_names(mask_names, methods)
-  size = images.shape[1]
+  count = len(images)
+  keep = count if keep is None else min(keep, count)
+  size = images[:1].shape[1]
+  part = max(1, inpaint_config.batch_size)
   if set(methods) & set(OURS):  # one frozen copy for every run of ours
     generator, discriminator = models.frozen_copy(generator, discriminator)
   encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
               for mask in mask_names if "context_encoder" in methods}
   for mask_name in mask_names:
-    mask = masks_lib.make_masks(mask_name, len(images), size, seed,
-                                missing_fraction, first_index=first_index)
-    corrupted = (images * mask).astype(np.float32)
     for method in methods:
       if (mask_name, method) in skip:
         continue
-      progress(f"{mask_name}: {method} on {len(images)} images")
-      start = time.perf_counter()
-      filled = run_method(method, corrupted, mask, generator, discriminator,
-                          inpaint_config, nn_images, progress=True,
-                          context_encoder_model=encoders.get(mask_name),
-                          encoder=encoder, frozen=True)
-      seconds = time.perf_counter() - start
-      yield PairResult(mask_name, method, mask, corrupted, filled,
-                       metrics.image_metrics(images, filled, mask), seconds)
+      progress(f"{mask_name}: {method} on {count} images")
+      seconds, scores, kept = 0.0, [], []
+      for start in range(0, count, part):
+        original = np.asarray(images[start:start + part], np.float32)
+        mask = masks_lib.make_masks(mask_name, len(original), size, seed,
+                                    missing_fraction,
+                                    first_index=first_index + start)
+        corrupted = (original * mask).astype(np.float32)
+        began = time.perf_counter()
+        filled = run_method(method, corrupted, mask, generator, discriminator,
+                            inpaint_config, nn_images, progress=True,
+                            context_encoder_model=encoders.get(mask_name),
+                            encoder=encoder, frozen=True,
+                            first_index=first_index + start)
+        seconds += time.perf_counter() - began
+        scores.append(metrics.image_metrics(original, filled, mask))
+        if start < keep:
+          shown = slice(0, keep - start)
+          kept.append((mask[shown], corrupted[shown], filled[shown]))
+      yield PairResult(
+          mask_name, method, *(np.concatenate(arrays) for arrays in zip(*kept)),
+          {k: np.concatenate([s[k] for s in scores]) for k in scores[0]},
+          seconds)
 
 
 def evaluate(images, mask_names, methods, generator, discriminator,

@@ -237,12 +237,13 @@ def main() -> None:
         "encoder", FLAGS.encoder, FLAGS.model, generator,
         flag="methods=ours_encoder")
   crop = data.training_crop(train_config)
-  images, _ = data.read_images(FLAGS.images, model_config.image_size, crop,
+  photo_set = data.open_photos(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
-                               min_side=model_config.image_size // 4,
-                               per_subfolder=FLAGS.per_subfolder)
-  first, stop = shards.shard_range(len(images), *shard)
-  images = images[first:stop]
+                               FLAGS.per_subfolder,
+                               min_side=model_config.image_size // 4)
+  first, stop = shards.shard_range(len(photo_set), *shard)
+  images = data.ModelImages(photo_set.part(first, stop),
+                            model_config.image_size, crop)
   methods = list(FLAGS.methods)
   nn_images, nn_description = _nn_search_set(
       methods, train_config, model_config.image_size, crop, images)
@@ -276,7 +277,7 @@ def main() -> None:
         inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
         progress=lambda message: print(message, flush=True),
         context_encoders=context_encoders, encoder=encoder, first_index=first,
-        skip=done):
+        skip=done, keep=_FIGURE_ROWS):
       _save_pair(partial.directory, pair)
       partial.add([{"mask": pair.mask, "method": pair.method}])
     pairs = {(mask, method): _load_pair(partial.directory, mask, method)
