@@ -11,8 +11,9 @@ Two signs, both on un-augmented images in the model's framing:
   healthy.
 - G's copies: the RMS distance (pixels in [-1, 1]) from each of 256 samples
   to its nearest training image, against the same distance from each
-  held-out image. Samples much closer to the training set than new real
-  images are copies of it.
+  held-out image, and from each sample to its nearest held-out image.
+  Samples much closer to the training images than to held-out ones are
+  copies of the training set; equally close ones are merely smooth.
 Run it on a run directory while it trains: it reads the newest checkpoint.
 """
 import json
@@ -82,7 +83,9 @@ def main(argv):
       "nearest_train_rms_samples": round(float(np.mean(
           _nearest_rms(samples, train))), 4),
       "nearest_train_rms_validation": round(float(np.mean(
-          _nearest_rms(validation, train))), 4)}))
+          _nearest_rms(validation, train))), 4),
+      "nearest_validation_rms_samples": round(float(np.mean(
+          _nearest_rms(samples, validation))), 4)}))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ import tf_inpaint
 from tf_inpaint import models
 assert os.path.realpath(tf_inpaint.__file__).startswith(
     os.path.realpath(sys.argv[1])), tf_inpaint.__file__
-for name, size in (("celeba64", 64), ("svhn32", 32)):
+for name, size, samples in (("celeba64", 64, 16), ("svhn32", 32, 16),
+                            ("dtd64", 64, 20)):
   model_config, _, generator, _ = models.load(name)
   images = generator(tf.random.uniform((3, model_config.z_dim), -1, 1)).numpy()
   assert images.shape == (3, size, size, 3), images.shape
   assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.01
-  assert len(os.listdir(models.bundled_samples(name))) == 16
+  assert len(os.listdir(models.bundled_samples(name))) == samples
 for family in ("center", "random"):
   model_config, _, encoder, _ = models.load(f"celeba64_ce_{family}")
   assert model_config.mask_family == family
