@@ -570,7 +570,7 @@ def _image_shape(path: str) -> tuple[int, int]:
   try:
     with Image.open(path) as image:
       return image.height, image.width
-  except (OSError, ValueError) as e:
+  except (OSError, ValueError, Image.DecompressionBombError) as e:
     raise InputError(f"images={path}: not a readable image ({e})") from e
 
 

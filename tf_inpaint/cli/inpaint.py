@@ -2,6 +2,7 @@
 
   bin/inpaint --mask=random80        # bundled CelebA model and sample faces
   bin/inpaint --model=svhn32         # bundled SVHN model and sample digits
+  bin/inpaint --model=dtd64 --mask=circle   # bundled texture model and samples
   bin/inpaint --model=runs/celeba64 --images=photos/ --mask=center --outdir=out/
   bin/inpaint --model=runs/celeba64 --images=face.png --mask=file --mask_file=hole.png
 
@@ -37,7 +38,7 @@ _GRID_ROWS = 16
 
 def define_flags() -> None:
   """Defines the flags; in a function so importing this module defines none."""
-  flags.DEFINE_string("model", "celeba64", "Bundled model (celeba64, svhn32) "
+  flags.DEFINE_string("model", "celeba64", "Bundled model (celeba64, svhn32, dtd64) "
                       "or a run directory written by bin/train.")
   flags.DEFINE_string("images", None, "Image file, folder, or dataset spec "
                       "(folder:PATH, mat:PATH, TFDS name); default: the "
