@@ -6,8 +6,9 @@ r"""bin/inpaint on 200 and on 2,000 images; prints one JSON line.
 
 Copies the validation faces into a temporary folder, repeated under new
 names until there are --large of them, then runs `bin/inpaint` (a
-subprocess each, --iterations per image) on the first --small and on all
---large, and reports each run's peak resident memory (target: the same
+subprocess each, --iterations per image, random starts, no tuning: the same
+work as the in-memory path) on the first --small and on all --large, and
+reports each run's peak resident memory (target: the same
 within 10 %) and images/s. For comparison, the in-memory path on the
 --small images: `data.read_images` of all, then one `Inpainter.inpaint`
 call, no files written.
@@ -66,7 +67,8 @@ def _command_run(folder: str, count: int, outdir: str) -> dict:
       [sys.executable, "-c", _WITH_PEAK_RSS,
        os.path.join(REPO, "bin", "inpaint"), f"--model={FLAGS.model}",
        f"--images={folder}", f"--num_images={count}", f"--mask={FLAGS.mask}",
-       f"--iterations={FLAGS.iterations}", f"--outdir={outdir}",
+       f"--iterations={FLAGS.iterations}", "--init=random", "--tune_iters=0",
+       f"--outdir={outdir}",
        f"--logdir={outdir}_tb"], capture_output=True, text=True, check=True)
   seconds = time.perf_counter() - start
   peak = int(result.stderr.rsplit("peak_rss_kb", 1)[1].split()[0])
