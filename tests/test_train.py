@@ -394,3 +394,20 @@ def test_a_save_interrupted_by_a_kill_leaves_nothing_behind(image_folder,
   metrics = train.Trainer(TINY, _train_config(image_folder, steps=3), run_dir,
                           str(tmp_path / "logs")).train()
   assert metrics["step"] == 3 and not os.path.exists(debris)
+
+
+def test_a_worker_does_not_judge_a_run_dir_the_chief_is_creating(
+    image_folder, tmp_path):
+  """Seen under load: worker 1 read the chief's half-made dir as foreign."""
+  from tf_inpaint import data  # pylint: disable=g-import-not-at-top
+  train_config = _train_config(image_folder)
+  source = data.open_source(train_config.dataset)
+  run_dir = tmp_path / "run"
+  run_dir.mkdir()
+  (run_dir / (config.CONFIG_FILENAME + ".tmp")).write_text("{")
+  before = sorted(os.listdir(run_dir))
+  assert not train.prepare_run_dir(str(run_dir), TINY, train_config, source,
+                                   write=False)
+  assert sorted(os.listdir(run_dir)) == before
+  with pytest.raises(InputError, match="exists and is not a run directory"):
+    train.prepare_run_dir(str(run_dir), TINY, train_config, source)

@@ -96,7 +96,7 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
 
   A config.json written before `auto` crops and augmentations were resolved
   is compared as it resolves against `source` today. With `write=False` (a
-  worker that is not the chief) the directory is only checked.
+  worker that is not the chief) only a config.json already there is checked.
 
   Returns:
     True if the directory was created now (so a failure may remove it).
@@ -119,13 +119,16 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
     if write:
       config_lib.save_run_config(run_dir, model_config, train_config)
     return False
+  if not write:
+    # The chief may be creating the directory right now (config.json.tmp
+    # not yet renamed); it refuses a foreign directory itself, and then this
+    # worker stops with it.
+    return False
   if os.path.exists(run_dir) and (not os.path.isdir(run_dir)
                                   or os.listdir(run_dir)):
     raise InputError(f"run_dir={run_dir}: exists and is not a run directory "
                      f"(no {config_lib.CONFIG_FILENAME}); refusing to write "
                      "into it")
-  if not write:
-    return False
   os.makedirs(run_dir, exist_ok=True)
   config_lib.save_run_config(run_dir, model_config, train_config)
   return True
