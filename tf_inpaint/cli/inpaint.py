@@ -70,9 +70,11 @@ def define_flags() -> None:
   config_flags.define_shard_flags()
 
 
-def _inpaint_config() -> config.InpaintConfig:
+def _with_defaults(
+    inpaint_config: config.InpaintConfig) -> config.InpaintConfig:
+  """The flags' search options with the model's and mask's defaults for the
+  options not given (`inpaint.default_options`)."""
   from tf_inpaint import inpaint  # pylint: disable=g-import-not-at-top
-  inpaint_config = config_flags.config_from_flags(config.InpaintConfig)
   inpaint_config = dataclasses.replace(inpaint_config, **{
       name: value for name, value in
       inpaint.default_options(FLAGS.model, FLAGS.mask).items()
@@ -251,6 +253,9 @@ def _join_parts(staging: str, ordered: list) -> None:
 
 
 def main() -> None:
+  # Bad values are refused in a second, before TensorFlow starts.
+  searched = None if FLAGS.merge else config_flags.config_from_flags(
+      config.InpaintConfig)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_inpaint import data, inpaint, metrics, models, outputs, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
@@ -258,7 +263,7 @@ def main() -> None:
                        _join_parts)
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
-  inpaint_config = _inpaint_config()
+  inpaint_config = _with_defaults(searched)
   if FLAGS.mask_file and FLAGS.mask != "file":
     if FLAGS["mask"].present:
       raise errors.InputError(f"mask_file={FLAGS.mask_file}: read only with "
