@@ -203,8 +203,8 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  for model, mask in (("celeba64", "random80"), ("svhn32", "random80"),
-                      ("svhn32", "pattern")):
+  for model, mask in (("celeba64", "random80"), ("svhn32", "center"),
+                      ("svhn32", "random80"), ("svhn32", "pattern")):
     assert inpaint.default_options(model, mask) == {
         "tune_iters": 0, "blend": "biharmonic"}
   assert inpaint.default_options("celeba64", "center") == {

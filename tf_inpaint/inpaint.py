@@ -62,7 +62,7 @@ class InpaintResult:
 DEFAULT_TUNE_ITERS = 100
 TUNED_BY_DEFAULT = {("celeba64", "center"): DEFAULT_TUNE_ITERS}
 # The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
-BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"),
+BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("svhn32", "center"),
                                ("svhn32", "random80"), ("svhn32", "pattern")}
 
 
