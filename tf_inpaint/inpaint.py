@@ -60,7 +60,8 @@ class InpaintResult:
 # mask); everywhere else the default is the paper's method. Per-image tuning
 # (--tune_iters):
 DEFAULT_TUNE_ITERS = 100
-TUNED_BY_DEFAULT = {("celeba64", "center"): DEFAULT_TUNE_ITERS}
+TUNED_BY_DEFAULT = {("celeba64", "center"): DEFAULT_TUNE_ITERS,
+                    ("svhn32", "center"): DEFAULT_TUNE_ITERS}
 # The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
 BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("svhn32", "center"),
                                ("svhn32", "random80"), ("svhn32", "pattern")}
