@@ -203,10 +203,13 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  for model, mask in (("celeba64", "random80"), ("svhn32", "random80"),
-                      ("svhn32", "pattern")):
+  for model, mask in (("celeba64", "random80"), ("svhn32", "random80")):
     assert inpaint.default_options(model, mask) == {
         "tune_iters": 0, "blend": "biharmonic"}
+  assert inpaint.default_options("svhn32", "pattern") == {
+      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "biharmonic"}
+  assert inpaint.default_options("svhn32", "left") == {
+      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
   assert inpaint.default_options("celeba64", "center") == {
       "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
   assert inpaint.default_options("svhn32", "center") == {

@@ -60,8 +60,9 @@ class InpaintResult:
 # mask); everywhere else the default is the paper's method. Per-image tuning
 # (--tune_iters):
 DEFAULT_TUNE_ITERS = 100
-TUNED_BY_DEFAULT = {("celeba64", "center"): DEFAULT_TUNE_ITERS,
-                    ("svhn32", "center"): DEFAULT_TUNE_ITERS}
+TUNED_BY_DEFAULT = {(model, mask): DEFAULT_TUNE_ITERS for model, mask in (
+    ("celeba64", "center"), ("svhn32", "center"), ("svhn32", "pattern"),
+    ("svhn32", "left"))}
 # The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
 BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("svhn32", "center"),
                                ("svhn32", "random80"), ("svhn32", "pattern")}
