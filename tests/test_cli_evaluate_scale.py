@@ -3,15 +3,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
-from conftest import REPO, snapshot, write_images
+from commands import command_line, run_command
+from conftest import snapshot, write_images
 
-pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs the command
 
 _FLAGS = ["--model=model", "--images=images", "--masks=center,random80",
           "--methods=ours,tv,biharmonic", "--iters=3"]
@@ -24,13 +24,8 @@ def work(varied_model, tmp_path):
   return tmp_path
 
 
-def _command(*flags):
-  return [sys.executable, os.path.join(REPO, "bin", "evaluate"), *flags]
-
-
 def run_evaluate(*flags, cwd):
-  return subprocess.run(_command(*flags), cwd=cwd, capture_output=True,
-                        text=True, timeout=300, check=False)
+  return run_command("evaluate", *flags, cwd=cwd)
 
 
 def _results(folder):
@@ -41,7 +36,8 @@ def _results(folder):
 
 def test_a_killed_evaluation_continues_after_its_finished_pairs(work):
   process = subprocess.Popen(
-      _command(*_FLAGS[:-1], "--iters=300", "--outdir=out"), cwd=work,
+      command_line("evaluate", *_FLAGS[:-1], "--iters=300", "--outdir=out"),
+      cwd=work,
       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   progress = work / "out.partial" / ".tf_inpaint_progress.jsonl"
   deadline = time.time() + 240

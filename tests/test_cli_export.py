@@ -1,20 +1,17 @@
 """bin/export end to end: a bundle is written, the run it came from is never touched."""
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, snapshot
+from commands import run_command
+from conftest import snapshot
 
-pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs the command
 
 
 def run_export(*flags, cwd):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "export"), *flags],
-      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+  return run_command("export", *flags, cwd=cwd)
 
 
 def test_export_writes_a_bundle_that_loads(tiny_run, tmp_path):
@@ -49,10 +46,9 @@ def test_a_keras_export_is_a_model_every_command_reads(tiny_run, tmp_path):
   assert result.returncode == 0, result.stderr
   assert sorted(os.listdir(tmp_path / "export")) == [
       ".tf_inpaint_outputs.json", "model.keras"]
-  inpaint = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
-       "--model=export/model.keras", f"--images={tiny_run[0] / 'test'}",
-       "--num_images=1", "--iters=2", "--outdir=out", "--logdir=tb"],
-      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  inpaint = run_command(
+      "inpaint", "--model=export/model.keras",
+      f"--images={tiny_run[0] / 'test'}", "--num_images=1", "--iters=2",
+      "--outdir=out", "--logdir=tb", cwd=tmp_path)
   assert inpaint.returncode == 0, inpaint.stderr
   assert (tmp_path / "out" / "000_inpainted.png").exists()

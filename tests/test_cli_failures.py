@@ -7,15 +7,15 @@ exit with status 2, print no traceback, and leave every file as it was.
 import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, snapshot
+from commands import command_line, run_command
+from conftest import snapshot
 
-pytestmark = pytest.mark.slow  # every test here runs a command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs a command
 
 FAST = ["--iterations=2"]
 
@@ -105,9 +105,7 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(
   (tmp_path / "bystander.txt").write_text("keep me")
   args = _common(command, tmp_path, run_dir) + flags(tmp_path, run_dir)
   before, names = snapshot(tmp_path), sorted(os.listdir(tmp_path))
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", command), *args],
-      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  result = run_command(command, *args, cwd=tmp_path)
   errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
   assert result.returncode == 2, result.stderr[-3000:]
   assert len(errors) == 1 and message in errors[0], result.stderr[-3000:]
@@ -119,11 +117,10 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(
 def test_a_mask_file_alone_means_the_users_own_mask(tiny_run, image_folder,
                                                     tmp_path):
   del image_folder
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
-       f"--model={tiny_run[1]}", "--images=images", "--num_images=1",
-       f"--mask_file={_hole(tmp_path)}", "--outdir=out", "--logdir=tb", *FAST],
-      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  result = run_command(
+      "inpaint", f"--model={tiny_run[1]}", "--images=images", "--num_images=1",
+      f"--mask_file={_hole(tmp_path)}", "--outdir=out", "--logdir=tb", *FAST,
+      cwd=tmp_path)
   assert result.returncode == 0, result.stderr
   files = os.listdir(tmp_path / "out")
   assert "000_blended.png" in files and "metrics.json" not in files
@@ -133,10 +130,10 @@ def test_an_interrupted_run_exits_non_zero_and_says_so(image_folder,
                                                        tmp_path):
   import signal  # pylint: disable=g-import-not-at-top
   process = subprocess.Popen(
-      [sys.executable, os.path.join(REPO, "bin", "train"),
-       f"--dataset=folder:{image_folder}", "--image_size=32",
-       "--base_filters=4", "--z_dim=8", "--batch_size=4", "--steps=100000",
-       "--summary_every=1", "--run_dir=run", "--logdir=tb"],
+      command_line("train", f"--dataset=folder:{image_folder}",
+                   "--image_size=32", "--base_filters=4", "--z_dim=8",
+                   "--batch_size=4", "--steps=100000", "--summary_every=1",
+                   "--run_dir=run", "--logdir=tb"),
       cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
   for line in process.stderr:
     if "step 2/" in line:

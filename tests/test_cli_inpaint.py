@@ -3,15 +3,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, snapshot
+from commands import command_line, run_command
+from conftest import snapshot
 
-pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs the command
 
 FAST = ["--iters=3", "--image_every=2"]
 
@@ -21,11 +21,8 @@ def run_dir(tiny_run):
   return tiny_run[1]
 
 
-def run_inpaint(*flags, cwd, env=None):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"), *flags],
-      cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
-      env=env)
+def run_inpaint(*flags, cwd):
+  return run_command("inpaint", *flags, cwd=cwd)
 
 
 def _error(result):
@@ -36,12 +33,16 @@ def _error(result):
 
 
 def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
-  # As a user runs it: TF_CPP_MIN_LOG_LEVEL unset (conftest sets it).
+  # As a user starts it: the script itself, TF_CPP_MIN_LOG_LEVEL unset
+  # (conftest sets it).
   user_env = {k: v for k, v in os.environ.items()
               if k != "TF_CPP_MIN_LOG_LEVEL"}
-  result = run_inpaint(f"--model={run_dir}", f"--images={image_folder}",
-                       "--num_images=3", "--mask=random80", "--outdir=out",
-                       "--logdir=tb", *FAST, cwd=tmp_path, env=user_env)
+  result = subprocess.run(
+      command_line("inpaint", f"--model={run_dir}", f"--images={image_folder}",
+                   "--num_images=3", "--mask=random80", "--outdir=out",
+                   "--logdir=tb", *FAST),
+      cwd=tmp_path, env=user_env, capture_output=True, text=True, timeout=300,
+      check=False)
   assert result.returncode == 0, result.stderr
   files = set(os.listdir(tmp_path / "out"))
   for name in ("000", "001", "002"):

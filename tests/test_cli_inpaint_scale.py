@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from conftest import REPO, snapshot, write_images
+from commands import command_line, run_command
+from conftest import snapshot, write_images
 
-pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs the command
 
 _PROGRESS = ".tf_inpaint_progress.jsonl"
 
@@ -23,15 +24,12 @@ def work(varied_model, tmp_path):
   return tmp_path
 
 
-def _command(*flags):
-  return [sys.executable, os.path.join(REPO, "bin", "inpaint"),
-          "--model=model", "--images=images", "--mask=random80",
-          "--batch_size=2", "--logdir=tb", *flags]
+_COMMON = ["--model=model", "--images=images", "--mask=random80",
+           "--batch_size=2", "--logdir=tb"]
 
 
 def run_inpaint(*flags, cwd):
-  return subprocess.run(_command(*flags), cwd=cwd, capture_output=True,
-                        text=True, timeout=300, check=False)
+  return run_command("inpaint", *_COMMON, *flags, cwd=cwd)
 
 
 def _error(result):
@@ -43,9 +41,9 @@ def _error(result):
 
 def _kill_after_parts(work, outdir, parts, *flags):
   """Starts a run and kills it (-9) once `parts` parts are recorded."""
-  process = subprocess.Popen(_command(f"--outdir={outdir}", *flags), cwd=work,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+  process = subprocess.Popen(
+      command_line("inpaint", *_COMMON, f"--outdir={outdir}", *flags),
+      cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   progress = work / f"{outdir}.partial" / _PROGRESS
   deadline = time.time() + 240
   while time.time() < deadline and process.poll() is None:
@@ -88,10 +86,7 @@ def test_two_shards_merged_equal_one_run(work):
                          "--num_shards=2", f"--shard_index={index}", cwd=work)
     assert result.returncode == 0, result.stderr
     assert f"(shard {index + 1} of 2)" in result.stdout
-  merged = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
-       "--merge=part1,part0", "--outdir=merged"], cwd=work,
-      capture_output=True, text=True, timeout=300, check=False)
+  merged = _merge("--merge=part1,part0", "--outdir=merged", cwd=work)
   assert merged.returncode == 0, merged.stderr
   whole, joined = snapshot(work / "whole"), snapshot(work / "merged")
   # The grid shows the first shard's images only; every image file is equal.
@@ -110,9 +105,7 @@ def test_two_shards_merged_equal_one_run(work):
 
 
 def _merge(*flags, cwd):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"), *flags],
-      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+  return run_command("inpaint", *flags, cwd=cwd)
 
 
 def test_bad_shards_and_merges_are_one_line_exit_2_nothing_written(work):
@@ -154,8 +147,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 def _peak_rss_kb(work, count):
   result = subprocess.run(
-      [sys.executable, "-c", _PEAK_RSS, os.path.join(REPO, "bin", "inpaint"),
-       "--model=model", f"--images=many", f"--num_images={count}",
+      [sys.executable, "-c", _PEAK_RSS, *command_line("inpaint")[1:],
+       "--model=model", "--images=many", f"--num_images={count}",
        "--mask=center", "--iters=1", "--batch_size=16", "--logdir=tb",
        f"--outdir=out{count}"],
       cwd=work, capture_output=True, text=True, timeout=600, check=False)

@@ -2,24 +2,21 @@
 import json
 import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 from scipy import io as scipy_io
 
-from conftest import REPO, write_images
+from commands import command_line, run_command
 
-pytestmark = pytest.mark.slow  # every test here runs the command in a subprocess
+pytestmark = pytest.mark.slow  # every test here runs the command
 
 TINY_FLAGS = ["--image_size=32", "--base_filters=4", "--z_dim=8",
               "--batch_size=4"]
 
 
 def run_train(*flags, cwd):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "train"), *flags],
-      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+  return run_command("train", *flags, cwd=cwd)
 
 
 def test_train_shows_a_progress_bar_on_a_terminal(image_folder, tmp_path):
@@ -27,9 +24,8 @@ def test_train_shows_a_progress_bar_on_a_terminal(image_folder, tmp_path):
   import pty  # pylint: disable=g-import-not-at-top
   leader, follower = pty.openpty()
   process = subprocess.Popen(
-      [sys.executable, os.path.join(REPO, "bin", "train"),
-       f"--dataset=folder:{image_folder}", *TINY_FLAGS, "--steps=3",
-       "--summary_every=1"], cwd=tmp_path, stdout=follower,
+      command_line("train", f"--dataset=folder:{image_folder}", *TINY_FLAGS,
+                   "--steps=3", "--summary_every=1"), cwd=tmp_path, stdout=follower,
       stderr=subprocess.PIPE, text=True)
   os.close(follower)
   shown = b""
@@ -125,9 +121,7 @@ def test_a_run_dir_with_another_config_is_refused(image_folder, tmp_path):
                                            ("inpaint", "--mask_file"),
                                            ("evaluate", "--methods")])
 def test_help_shows_the_commands_own_flags(tmp_path, command, flag):
-  result = subprocess.run([sys.executable, os.path.join(REPO, "bin", command),
-                           "--help"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
+  result = run_command(command, "--help", cwd=tmp_path)
   # absl exits with status 1 after --help; what matters is what it shows.
   assert flag in result.stdout and f"bin/{command}" in result.stdout
 
@@ -147,10 +141,7 @@ def test_old_and_short_flag_spellings_still_work(image_folder, tmp_path,
                                                  command, flags_given,
                                                  warning, message):
   dataset = [f"--dataset=folder:{image_folder}"] if command == "train" else []
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", command), *dataset,
-       *flags_given], cwd=tmp_path, capture_output=True, text=True,
-      timeout=300, check=False)
+  result = run_command(command, *dataset, *flags_given, cwd=tmp_path)
   assert result.returncode == 2, result.stderr
   errors = error_lines(result)
   assert len(errors) == 1 and message in errors[0], result.stderr

@@ -1,14 +1,11 @@
 """Context Encoder: network, loss, training masks, training and evaluation."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
+from commands import run_command
 from tf_inpaint import config, context_encoder, data, evaluate, masks, models
 from tf_inpaint import train
 from tf_inpaint.errors import InputError
@@ -171,12 +168,10 @@ def test_evaluate_fills_holes_with_the_matching_context_encoder(tiny_runs):
 
 
 def _evaluate(root, dcgan, center, cwd, outdir, masks_flag):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "evaluate"),
-       f"--model={dcgan}", f"--images=folder:{root / 'test'}",
-       f"--masks={masks_flag}", "--methods=biharmonic,context_encoder",
-       f"--context_encoders={center}", f"--outdir={outdir}"],
-      cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+  return run_command(
+      "evaluate", f"--model={dcgan}", f"--images=folder:{root / 'test'}",
+      f"--masks={masks_flag}", "--methods=biharmonic,context_encoder",
+      f"--context_encoders={center}", f"--outdir={outdir}", cwd=cwd)
 
 
 @pytest.mark.slow
@@ -206,10 +201,9 @@ def test_bin_evaluate_refuses_a_mask_outside_the_family(tiny_runs, tmp_path):
 @pytest.mark.slow
 def test_bin_inpaint_refuses_a_context_encoder(tiny_runs, tmp_path):
   root, _, center = tiny_runs
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "inpaint"),
-       f"--model={center}", f"--images={root / 'test'}", "--outdir=out"],
-      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  result = run_command("inpaint", f"--model={center}",
+                       f"--images={root / 'test'}", "--outdir=out",
+                       cwd=tmp_path)
   assert result.returncode == 2
   assert "error: model=" in result.stderr and "context_encoder" in result.stderr
   assert not (tmp_path / "out").exists()
@@ -236,10 +230,8 @@ def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
 ])
 def test_bin_train_checks_the_mask_family(image_folder, tmp_path, flags,
                                           message):
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "train"),
-       f"--dataset=folder:{image_folder}", "--image_size=32", *flags],
-      cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+  result = run_command("train", f"--dataset=folder:{image_folder}",
+                       "--image_size=32", *flags, cwd=tmp_path)
   assert result.returncode == 2
   assert message in result.stderr
   assert not (tmp_path / "runs").exists()

@@ -1,6 +1,5 @@
 """The web page: the function behind its button, and the page in Chromium."""
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -2,13 +2,11 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from commands import run_command
 from tf_inpaint import evaluate
 from tf_inpaint.errors import InputError
 
@@ -34,12 +32,12 @@ def test_unknown_names_are_refused(masks, methods, message):
 
 
 def _evaluate(root, run, cwd, outdir, *extra):
-  return subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "evaluate"), f"--model={run}",
-       f"--images=folder:{root / 'test'}", "--masks=center,random80",
-       "--methods=ours,ours_no_perceptual,ours_tuned,tv,lowrank,nn,biharmonic",
-       "--iters=5", "--tune_iters=2", f"--outdir={outdir}", *extra],
-      cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+  return run_command(
+      "evaluate", f"--model={run}", f"--images=folder:{root / 'test'}",
+      "--masks=center,random80",
+      "--methods=ours,ours_no_perceptual,ours_tuned,tv,lowrank,nn,biharmonic",
+      "--iters=5", "--tune_iters=2", f"--outdir={outdir}", *extra, cwd=cwd,
+      timeout=600)
 
 
 @pytest.mark.slow
@@ -104,11 +102,9 @@ def test_nn_leaves_the_defaults_when_its_images_are_gone(tiny_run, tmp_path):
   run_config = json.loads(config_path.read_text())
   run_config["train"]["dataset"] = f"folder:{tmp_path / 'gone'}"
   config_path.write_text(json.dumps(run_config))
-  result = subprocess.run(
-      [sys.executable, os.path.join(REPO, "bin", "evaluate"), "--model=run",
-       f"--images=folder:{root / 'test'}", "--masks=center", "--iters=2",
-       "--outdir=out"], cwd=tmp_path, capture_output=True, text=True,
-      timeout=600, check=False)
+  result = run_command(
+      "evaluate", "--model=run", f"--images=folder:{root / 'test'}",
+      "--masks=center", "--iters=2", "--outdir=out", cwd=tmp_path)
   assert result.returncode == 0, result.stderr
   warnings = [l for l in result.stderr.splitlines() if "leaving nn out" in l]
   assert len(warnings) == 1 and "gone" in warnings[0]
@@ -120,11 +116,10 @@ def test_nn_leaves_the_defaults_when_its_images_are_gone(tiny_run, tmp_path):
   for extra, message in (
       ("--methods=nn", "methods=nn: the model's training images"),
       (f"--nn_images=folder:{root / 'test'}", "holds 4 of the evaluated")):
-    refused = subprocess.run(
-        [sys.executable, os.path.join(REPO, "bin", "evaluate"),
-         "--model=run", f"--images=folder:{root / 'test'}", "--masks=center",
-         "--iters=2", "--outdir=refused", extra], cwd=tmp_path,
-        capture_output=True, text=True, timeout=600, check=False)
+    refused = run_command(
+        "evaluate", "--model=run", f"--images=folder:{root / 'test'}",
+        "--masks=center", "--iters=2", "--outdir=refused", extra,
+        cwd=tmp_path)
     assert refused.returncode == 2 and message in refused.stderr, (
         refused.stderr[-500:])
     assert not (tmp_path / "refused").exists()
