@@ -178,6 +178,7 @@ def test_tuning_lowers_the_contextual_loss_and_keeps_known_pixels(nets):
   np.testing.assert_allclose(searched.contextual_loss, contextual, rtol=1e-4)
 
 
+@pytest.mark.slow  # inpaints more than once
 def test_tuning_penalty_keeps_the_output_near_the_prior(nets, target):
   _, y = target
   mask = masks.make_masks("center", 4, 32)
@@ -191,6 +192,7 @@ def test_tuning_penalty_keeps_the_output_near_the_prior(nets, target):
   assert distance[1e4] < 0.5 * distance[0.0]
 
 
+@pytest.mark.slow  # inpaints more than once
 def test_tuned_results_do_not_depend_on_batching(nets, target):
   _, y = target
   y5 = np.concatenate([y, y[:1]])
@@ -235,6 +237,7 @@ def test_calling_inpaint_again_reuses_its_traced_search(nets, target):
   assert score.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.slow  # inpaints more than once
 def test_other_options_reuse_the_traced_search_and_tuning(nets, target):
   """A page whose user changes lam, iterations, the learning rate or the
   tuning options traces nothing new, and gets what a new Inpainter gives."""

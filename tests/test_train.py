@@ -169,6 +169,7 @@ def test_a_damaged_checkpoint_resumes_from_the_newest_readable_one(
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # trains more than once
 def test_checkpoints_that_cannot_be_read_are_refused_not_restarted(
     image_folder, tmp_path):
   run_dir = str(tmp_path / "run")
@@ -243,6 +244,7 @@ def _sample_grids(log_dir, tag):
           for e in events.Tensors(tag)}
 
 
+@pytest.mark.slow  # trains more than once
 def test_a_warm_start_begins_with_the_source_weights(image_folder, tmp_path):
   from tf_inpaint import models, summaries  # pylint: disable=g-import-not-at-top
   source = str(tmp_path / "source")
@@ -269,6 +271,7 @@ def test_a_warm_start_from_another_model_is_refused(image_folder, tmp_path):
   assert not (tmp_path / "warm").exists()
 
 
+@pytest.mark.slow  # trains more than once
 def test_a_run_from_before_ema_resumes_without_it(image_folder, tmp_path):
   run_dir = str(tmp_path / "run")
   train.Trainer(TINY, _train_config(image_folder, steps=1, ema_decay=0.0),
@@ -286,6 +289,7 @@ def test_a_run_from_before_ema_resumes_without_it(image_folder, tmp_path):
   assert metrics["step"] == 2
 
 
+@pytest.mark.slow  # trains more than once
 def test_config_json_records_the_resolved_crop_and_augmentation(image_folder,
                                                                 tmp_path):
   run_dir = str(tmp_path / "run")
@@ -329,6 +333,7 @@ def _diverging(trainer):
       logits, extras) * float("nan")
 
 
+@pytest.mark.slow  # trains more than once
 def test_a_diverged_run_stops_and_keeps_the_last_good_checkpoint(
     image_folder, tmp_path, monkeypatch):
   run_dir = str(tmp_path / "run")
@@ -350,6 +355,7 @@ def test_a_diverged_run_stops_and_keeps_the_last_good_checkpoint(
   assert os.path.basename(state.model_checkpoint_path) == "ckpt-2"
 
 
+@pytest.mark.slow  # trains more than once
 def test_a_second_process_on_the_same_run_is_refused(image_folder, tmp_path):
   run_dir = str(tmp_path / "run")
   train.Trainer(TINY, _train_config(image_folder, steps=1), run_dir,
@@ -382,6 +388,7 @@ def test_a_killed_process_leaves_no_stale_lock(tmp_path):
   train.lock_run_dir(str(tmp_path)).close()
 
 
+@pytest.mark.slow  # trains more than once
 def test_a_save_interrupted_by_a_kill_leaves_nothing_behind(image_folder,
                                                             tmp_path):
   run_dir = str(tmp_path / "run")
