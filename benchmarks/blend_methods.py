@@ -8,6 +8,9 @@ For each mask: one z search (from the model's encoder when it has one, as
 bin/inpaint does by default), then hole PSNR of its G(z) put into the hole
 by every blend of config.BLENDS, beside the biharmonic baseline on the same
 corrupted images. Only the blending differs between the `blend` columns.
+
+--detail_weights adds the biharmonic blend with each of those weights of G's
+detail (`--blend_detail`): 1 is the biharmonic blend, 0 the baseline.
 """
 import json
 import os
@@ -25,6 +28,8 @@ from tf_inpaint import baselines, blend, config, data, inpaint, masks, metrics, 
 
 common.define_validation_flags()
 flags.DEFINE_enum("init", "auto", models.INITS, "Start of the z search.")
+flags.DEFINE_list("detail_weights", [], "Weights of G's detail over the "
+                  "biharmonic fill to measure (between 0 and 1).")
 FLAGS = flags.FLAGS
 FLAGS.set_default("masks", ["center", "random80", "pattern", "left"])
 
@@ -58,6 +63,10 @@ def main(argv):
            for method in config.BLENDS}
     row["biharmonic_baseline"] = _psnr_hole(
         images, baselines.biharmonic(corrupted, mask), mask)
+    for weight in FLAGS.detail_weights:
+      row[f"biharmonic_detail_{weight}"] = _psnr_hole(images, blend.blend(
+          corrupted, result.generated, mask, "biharmonic", float(weight)),
+                                                      mask)
     report[mask_name] = row
     print(mask_name, row, file=sys.stderr, flush=True)
   print(json.dumps(report))

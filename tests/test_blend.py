@@ -57,3 +57,26 @@ def test_biharmonic_blend_keeps_known_pixels_and_restores_a_smooth_offset():
   assert out.dtype == np.float32
   poisson = blend.blend(image * mask, guide, mask, "poisson")
   assert np.abs(poisson - image).max() > 1e-2
+
+
+def test_detail_weight_shrinks_g_towards_the_biharmonic_baseline():
+  """a = 0 is the biharmonic baseline, a = 1 the blend, and between, in the
+  hole, the linear mix of the two."""
+  from tf_inpaint import baselines  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(1)
+  image = rng.uniform(-0.5, 0.5, (2, 32, 32, 3))
+  guide = rng.uniform(-0.5, 0.5, (2, 32, 32, 3))
+  mask = masks.make_masks("random80", 2, 32)
+  corrupted = image * mask
+  baseline = baselines.biharmonic(corrupted, mask)
+  full = blend.blend(corrupted, guide, mask, "biharmonic")
+  np.testing.assert_array_equal(
+      blend.blend(corrupted, guide, mask, "biharmonic", detail=1.0), full)
+  np.testing.assert_allclose(
+      blend.blend(corrupted, guide, mask, "biharmonic", detail=0.0), baseline,
+      atol=1e-6)
+  quarter = blend.blend(corrupted, guide, mask, "biharmonic", detail=0.25)
+  np.testing.assert_allclose(quarter, baseline + 0.25 * (full - baseline),
+                             atol=1e-6)
+  known = np.broadcast_to(mask > 0, quarter.shape)
+  np.testing.assert_array_equal(quarter[known], corrupted[known])

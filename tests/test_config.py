@@ -54,6 +54,8 @@ def test_config_differences_names_each_changed_field():
     ({"weighting": "gaussian"}, "weighting='gaussian': expected one of"),
     ({"window_size": 4}, "window_size=4: expected an odd"),
     ({"blend": "alpha"}, "blend='alpha'"),
+    ({"blend_detail": 1.5}, "blend_detail=1.5: expected 0 to 1"),
+    ({"blend_detail": float("nan")}, "blend_detail=nan"),
     ({"learning_rate": 0.0}, "learning_rate=0.0"),
     ({"lr_schedule": "step"}, "lr_schedule='step': expected one of"),
     ({"tune_iters": -1}, "tune_iters=-1: expected >= 0"),

@@ -205,21 +205,20 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  for model, mask in (("celeba64", "random80"), ("svhn32", "random80")):
+  tuned = inpaint.DEFAULT_TUNE_ITERS
+  expected = {
+      ("celeba64", "random80"): (0, "biharmonic", 0.25),
+      ("svhn32", "random80"): (0, "biharmonic", 1.0),
+      ("svhn32", "pattern"): (tuned, "biharmonic", 1.0),
+      ("svhn32", "left"): (tuned, "poisson", 1.0),
+      ("celeba64", "center"): (tuned, "poisson", 1.0),
+      ("svhn32", "center"): (tuned, "biharmonic", 1.0),
+      # Anything unmeasured (a run directory, a drawn hole) is the paper's.
+      ("runs/mine", "random80"): (0, "poisson", 1.0),
+      ("celeba64", "file"): (0, "poisson", 1.0)}
+  for (model, mask), (tune_iters, blend, detail) in expected.items():
     assert inpaint.default_options(model, mask) == {
-        "tune_iters": 0, "blend": "biharmonic"}
-  assert inpaint.default_options("svhn32", "pattern") == {
-      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "biharmonic"}
-  assert inpaint.default_options("svhn32", "left") == {
-      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
-  assert inpaint.default_options("celeba64", "center") == {
-      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "poisson"}
-  assert inpaint.default_options("svhn32", "center") == {
-      "tune_iters": inpaint.DEFAULT_TUNE_ITERS, "blend": "biharmonic"}
-  # Anything unmeasured (a run directory, a drawn hole) is the paper's method.
-  for model, mask in (("runs/mine", "random80"), ("celeba64", "file")):
-    assert inpaint.default_options(model, mask) == {"tune_iters": 0,
-                                                    "blend": "poisson"}
+        "tune_iters": tune_iters, "blend": blend, "blend_detail": detail}
 
 
 def test_calling_inpaint_again_reuses_its_traced_search(nets, target):

@@ -1,5 +1,6 @@
 """Output directories: nothing the user had is lost, whatever goes wrong."""
 import os
+import shutil
 
 import pytest
 
@@ -112,3 +113,33 @@ def test_a_directory_holding_files_needs_overwrite(tmp_path):
                      "--overwrite"):
     _write_results(tmp_path / "out", "second")
   assert snapshot(tmp_path / "out") == before
+
+
+def test_a_stopped_run_from_before_a_new_option_continues_at_its_default(
+    tmp_path):
+  """A partial output written before `blend_detail` existed continues with
+  the option at its default, and is refused with the option changed."""
+  outdir = str(tmp_path / "out")
+  old = {"mask": "center", "inpaint_config": {"iterations": 3}}
+  with pytest.raises(RuntimeError):
+    with outputs.resumable_directory(outdir, False, "inpaint", old) as part:
+      part.add([{"name": "000"}])
+      raise RuntimeError("stopped")
+  defaults = {"inpaint_config": {"iterations": 1500, "blend_detail": 1.0}}
+  new = {"mask": "center",
+         "inpaint_config": {"iterations": 3, "blend_detail": 1.0}}
+  with outputs.resumable_directory(outdir, False, "inpaint", new,
+                                   defaults=defaults) as part:
+    assert part.records == [{"name": "000"}]
+  shutil.rmtree(outdir)
+  with pytest.raises(RuntimeError):
+    with outputs.resumable_directory(outdir, False, "inpaint", old) as part:
+      part.add([{"name": "000"}])
+      raise RuntimeError("stopped")
+  changed = {"mask": "center",
+             "inpaint_config": {"iterations": 3, "blend_detail": 0.5}}
+  with pytest.raises(InputError, match=r"inpaint_config.blend_detail: 1.0 "
+                     "there, 0.5 now"):
+    with outputs.resumable_directory(outdir, False, "inpaint", changed,
+                                     defaults=defaults):
+      pass

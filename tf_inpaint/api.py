@@ -105,7 +105,8 @@ class InpaintingModel:
     results = [
         PhotoResult(
             image=photos.paste_back(p, h, f, result.generated[i],
-                                    inpaint_config.blend),
+                                    inpaint_config.blend,
+                                    inpaint_config.blend_detail),
             hole=h, frame=f, crop=crops[i], crop_mask=crop_masks[i],
             generated=result.generated[i], blended=result.blended[i],
             contextual_loss=float(result.contextual_loss[i]),

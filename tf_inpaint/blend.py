@@ -11,7 +11,11 @@ Equivalently, the Poisson blend is G(z) plus the *harmonic* interpolation of
 the residual y - G(z) from the known pixels into the hole. The biharmonic
 blend interpolates that residual biharmonically instead (smooth to second
 order, as scikit-image's `inpaint_biharmonic`), which follows scattered known
-pixels more closely than the harmonic one does (random-pixel masks).
+pixels more closely than the harmonic one does (random-pixel masks). A detail
+weight a < 1 mixes it with the biharmonic fill of the known pixels alone (the
+classical baseline): a * blend + (1 - a) * baseline. Up to clipping, that is
+the baseline plus a times G(z)'s detail (G(z) minus the biharmonic fill of
+its own known pixels): G's detail shrunk where G is not precise enough.
 """
 import numpy as np
 from scipy import sparse
@@ -78,21 +82,27 @@ def biharmonic_interpolation(values, masks):
                              np.asarray(masks))])
 
 
-def biharmonic_blend(corrupted, generated, masks):
-  """G(z) plus the biharmonic interpolation of the residual y - G(z)."""
+def biharmonic_blend(corrupted, generated, masks, detail: float = 1.0):
+  """G(z) plus the biharmonic interpolation of the residual y - G(z), mixed
+  with weight 1 - `detail` with the biharmonic fill of y alone."""
   corrupted, generated, masks = (np.asarray(a) for a in
                                  (corrupted, generated, masks))
   residual = biharmonic_interpolation(corrupted - generated, masks)
   filled = np.clip(generated + residual, -1.0, 1.0)
+  if detail < 1.0:
+    smooth = np.clip(biharmonic_interpolation(corrupted, masks), -1.0, 1.0)
+    filled = smooth + detail * (filled - smooth)
   return overlay(corrupted, filled, masks).astype(corrupted.dtype)
 
 
-def blend(corrupted, generated, masks, method: str = "poisson"):
-  """The final image by `method`: `poisson`, `biharmonic` or `overlay`."""
+def blend(corrupted, generated, masks, method: str = "poisson",
+          detail: float = 1.0):
+  """The final image by `method`: `poisson`, `biharmonic` (with G's
+  `detail` weight) or `overlay`."""
   if method == "poisson":
     return poisson_blend(corrupted, generated, masks)
   if method == "biharmonic":
-    return biharmonic_blend(corrupted, generated, masks)
+    return biharmonic_blend(corrupted, generated, masks, detail)
   if method == "overlay":
     return np.asarray(overlay(corrupted, generated, masks))
   raise ValueError(

@@ -271,6 +271,9 @@ class InpaintConfig:
     blend: `poisson` (eq. 6, closed form), `overlay` (eq. 5), or
       `biharmonic`: G(z) plus the biharmonic interpolation of the known
       pixels' residual y - G(z) (`blend.py`; beyond the paper).
+    blend_detail: with `biharmonic`, the weight of G(z)'s detail over the
+      biharmonic fill of the known pixels: 1 = G(z) plus the residual, 0 =
+      the biharmonic baseline (`blend.py`; beyond the paper).
     tune_iters: after the search, Adam steps on a per-image copy of G's last
       two layers with z fixed (`tuning.py`); 0 = the paper's method.
     tune_learning_rate: Adam learning rate of that tuning.
@@ -293,6 +296,7 @@ class InpaintConfig:
   window_size: int = 7
   blend: str = dataclasses.field(default="poisson",
                                  metadata={"choices": BLENDS})
+  blend_detail: float = 1.0
   tune_iters: int = 0
   tune_learning_rate: float = 1e-3
   tune_penalty: float = 10.0
@@ -306,6 +310,8 @@ class InpaintConfig:
     _require_adam(self)
     _require_choice(self, "weighting", WEIGHTINGS)
     _require_choice(self, "blend", BLENDS)
+    _require(0 <= self.blend_detail <= 1,
+             f"blend_detail={self.blend_detail}: expected 0 to 1")
     _require_choice(self, "lr_schedule", LR_SCHEDULES)
     _require(self.tune_iters >= 0,
              f"tune_iters={self.tune_iters}: expected >= 0 (0 = no tuning)")

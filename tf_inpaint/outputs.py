@@ -263,7 +263,8 @@ def partial_path(outdir: str) -> str:
   return os.path.realpath(outdir) + PARTIAL_SUFFIX
 
 
-def _read_progress(partial: str, outdir: str, command: str, settings: dict):
+def _read_progress(partial: str, outdir: str, command: str, settings: dict,
+                   defaults: dict):
   """The records of an unfinished run with these settings, or InputError."""
   path = os.path.join(partial, PROGRESS_FILENAME)
   try:
@@ -277,7 +278,10 @@ def _read_progress(partial: str, outdir: str, command: str, settings: dict):
     raise InputError(f"outdir={outdir}: {partial} is an unfinished "
                      f"bin/{header.get('command')} output, not bin/{command}'s;"
                      " choose another --outdir or delete it")
-  differing = differing_settings(header.get("settings", {}), settings)
+  current = _flat(settings)
+  saved = {**{key: value for key, value in _flat(defaults).items()
+              if key in current}, **_flat(header.get("settings", {}))}
+  differing = differing_settings(saved, current)
   if differing:
     shown = "; ".join(f"{key}: {there!r} there, {now!r} now"
                       for key, there, now in differing[:3])
@@ -295,7 +299,7 @@ def _read_progress(partial: str, outdir: str, command: str, settings: dict):
 
 @contextlib.contextmanager
 def resumable_directory(outdir: str, overwrite: bool, command: str,
-                        settings: dict, inputs=()):
+                        settings: dict, inputs=(), defaults=None):
   """Yields a PartialOutput that becomes `outdir` when the block completes.
 
   Args:
@@ -303,6 +307,8 @@ def resumable_directory(outdir: str, overwrite: bool, command: str,
     command: what writes the results (recorded in the manifest).
     settings: everything the results depend on (JSON values): a partial
       output is continued only by a run with the same settings.
+    defaults: settings that a partial output written before they existed
+      (an option added since) is taken to have had, e.g. a config's defaults.
   Raises:
     InputError: as `check_writable`, or if `<outdir>.partial` holds
       something else than an unfinished run of this command with these
@@ -314,7 +320,8 @@ def resumable_directory(outdir: str, overwrite: bool, command: str,
   target = os.path.realpath(outdir)
   partial = partial_path(outdir)
   if os.path.exists(partial):
-    records = _read_progress(partial, outdir, command, settings)
+    records = _read_progress(partial, outdir, command, settings,
+                             defaults or {})
   else:
     records = []
     try:

@@ -172,7 +172,7 @@ def hole_from_model_mask(mask: np.ndarray, frame: Frame,
 
 
 def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
-               method: str = "poisson") -> np.ndarray:
+               method: str = "poisson", detail: float = 1.0) -> np.ndarray:
   """The photo with G(z) blended into its hole, same size and dtype.
 
   Args:
@@ -181,6 +181,7 @@ def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
     frame: where the model looked.
     generated: G(z) at the model's resolution, (S, S, 3) in [-1, 1].
     method: a blend of blend.py, run at the photo's resolution.
+    detail: the biharmonic blend's weight of G's detail.
   """
   rows, cols = frame.slices()
   unit = check_photo(np.asarray(photo)[rows, cols])  # only the frame is read
@@ -189,7 +190,7 @@ def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
   guide = tf.image.resize(generated[None], (frame.height, frame.width),
                           method="bicubic").numpy().clip(-1.0, 1.0)
   filled = blend.blend(framed * known, guide.astype(np.float64), known,
-                       method)[0]
+                       method, detail)[0]
   result = np.array(photo, copy=True)
   window = result[rows, cols]  # a view: writes land in `result`
   inside = hole[rows, cols]

@@ -119,3 +119,10 @@ def define_inpaint_flags(exclude=()) -> None:
   define_config_flags(config.InpaintConfig, exclude=exclude)
   define_aliases({alias: name for alias, name in INPAINT_ALIASES.items()
                   if name not in exclude})
+
+
+def settings_defaults() -> dict:
+  """What a stopped bin/inpaint or bin/evaluate run written before an
+  InpaintConfig field existed is taken to have used: the field's default."""
+  from tf_inpaint import config  # pylint: disable=g-import-not-at-top
+  return {"inpaint_config": dataclasses.asdict(config.InpaintConfig())}

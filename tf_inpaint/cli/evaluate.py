@@ -262,8 +262,9 @@ def main() -> None:
                  if key != "num_images"},
               "model": os.path.realpath(models.resolve(FLAGS.model)),
               "num_images": FLAGS.num_images, "shard": list(shard)}
-  with outputs.resumable_directory(FLAGS.outdir, FLAGS.overwrite, "evaluate",
-                                   settings, inputs) as partial:
+  with outputs.resumable_directory(
+      FLAGS.outdir, FLAGS.overwrite, "evaluate", settings, inputs,
+      defaults=config_flags.settings_defaults()) as partial:
     done = {(r["mask"], r["method"]) for r in partial.records}
     if done:
       print(f"Continuing the stopped run in {partial.directory}: "

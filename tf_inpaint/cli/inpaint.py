@@ -164,13 +164,14 @@ def _frame_photos(names, arrays, model_masks, hole_file, size: int,
 
 
 def _save_full_size(directory, name, photo, hole, frame, generated,
-                    blend_method) -> None:
+                    inpaint_config) -> None:
   """<name>_inpainted.png (the photo, its hole filled) and <name>_mask.png
   (white = missing, as --mask_file reads it), both at the photo's size."""
   from tf_inpaint import outputs, photos  # pylint: disable=g-import-not-at-top
   outputs.save_uint8_png(
       os.path.join(directory, f"{name}_inpainted.png"),
-      photos.paste_back(photo, hole, frame, generated, blend_method)
+      photos.paste_back(photo, hole, frame, generated, inpaint_config.blend,
+                        inpaint_config.blend_detail)
       if hole.any() else photo)
   outputs.save_uint8_png(os.path.join(directory, f"{name}_mask.png"),
                          np.where(hole, 255, 0).astype(np.uint8))
@@ -194,7 +195,7 @@ def _settings(images_spec, crop, inpaint_config, encoder_name, shard) -> dict:
 
 
 def _inpaint_part(inpainter, framed, first_index, writer, originals_known,
-                  directory, blend_method) -> list:
+                  directory) -> list:
   """Inpaints one part, writes its files, returns its per-image records."""
   from tf_inpaint import metrics, outputs  # pylint: disable=g-import-not-at-top
   images, mask_array = framed.images, framed.masks
@@ -206,7 +207,7 @@ def _inpaint_part(inpainter, framed, first_index, writer, originals_known,
       outputs.save_png(os.path.join(directory, f"{name}_{kind}.png"),
                        getattr(result, kind)[i])
     _save_full_size(directory, name, framed.photos[i], framed.holes[i],
-                    framed.frames[i], result.generated[i], blend_method)
+                    framed.frames[i], result.generated[i], inpainter.config)
   if not originals_known:
     return [{"name": name} for name in framed.names]
   per_image = metrics.image_metrics(images, result.blended, mask_array)
@@ -310,8 +311,9 @@ def main() -> None:
                          hole_file, size, crop)
 
   settings = _settings(images_spec, crop, inpaint_config, encoder_name, shard)
-  with outputs.resumable_directory(FLAGS.outdir, FLAGS.overwrite, "inpaint",
-                                   settings, inputs) as partial:
+  with outputs.resumable_directory(
+      FLAGS.outdir, FLAGS.overwrite, "inpaint", settings, inputs,
+      defaults=config_flags.settings_defaults()) as partial:
     where = f" (shard {shard[0] + 1} of {shard[1]})" if shard[1] > 1 else ""
     if partial.done:
       print(f"Continuing the stopped run in {partial.directory}: "
@@ -337,8 +339,7 @@ def main() -> None:
         partial.add([{"name": name} for name in framed.names])
         continue
       partial.add(_inpaint_part(inpainter, framed, start, writer,
-                                originals_known, partial.directory,
-                                inpaint_config.blend))
+                                originals_known, partial.directory))
       print(f"{partial.done}/{stop - first} images done", flush=True)
     if writer is not None:
       writer.close()
