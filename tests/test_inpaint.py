@@ -208,6 +208,7 @@ def test_beyond_the_paper_defaults_only_where_measured():
   tuned = inpaint.DEFAULT_TUNE_ITERS
   expected = {
       ("celeba64", "random80"): (0, "biharmonic", 0.25),
+      ("celeba64", "pattern"): (0, "biharmonic", 0.5),
       ("svhn32", "random80"): (0, "biharmonic", 1.0),
       ("svhn32", "pattern"): (tuned, "biharmonic", 1.0),
       ("svhn32", "left"): (tuned, "poisson", 1.0),

@@ -64,10 +64,12 @@ TUNED_BY_DEFAULT = {(model, mask): DEFAULT_TUNE_ITERS for model, mask in (
     ("celeba64", "center"), ("svhn32", "center"), ("svhn32", "pattern"),
     ("svhn32", "left"))}
 # The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
-BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("svhn32", "center"),
-                               ("svhn32", "random80"), ("svhn32", "pattern")}
+BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("celeba64", "pattern"),
+                               ("svhn32", "center"), ("svhn32", "random80"),
+                               ("svhn32", "pattern")}
 # ... with G's detail shrunk (--blend_detail) towards the biharmonic fill:
-BLEND_DETAIL_BY_DEFAULT = {("celeba64", "random80"): 0.25}
+BLEND_DETAIL_BY_DEFAULT = {("celeba64", "random80"): 0.25,
+                           ("celeba64", "pattern"): 0.5}
 
 
 def default_options(model: str, mask: str) -> dict:
