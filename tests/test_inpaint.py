@@ -209,8 +209,8 @@ def test_beyond_the_paper_defaults_only_where_measured():
   expected = {
       ("celeba64", "random80"): (0, "biharmonic", 0.25),
       ("celeba64", "pattern"): (0, "biharmonic", 0.5),
-      ("svhn32", "random80"): (0, "biharmonic", 1.0),
-      ("svhn32", "pattern"): (tuned, "biharmonic", 1.0),
+      ("svhn32", "random80"): (0, "biharmonic", 0.25),
+      ("svhn32", "pattern"): (tuned, "biharmonic", 0.5),
       ("svhn32", "left"): (tuned, "poisson", 1.0),
       ("celeba64", "center"): (tuned, "poisson", 1.0),
       ("svhn32", "center"): (tuned, "biharmonic", 1.0),

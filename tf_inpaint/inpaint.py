@@ -69,7 +69,9 @@ BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("celeba64", "pattern")
                                ("svhn32", "pattern")}
 # ... with G's detail shrunk (--blend_detail) towards the biharmonic fill:
 BLEND_DETAIL_BY_DEFAULT = {("celeba64", "random80"): 0.25,
-                           ("celeba64", "pattern"): 0.5}
+                           ("celeba64", "pattern"): 0.5,
+                           ("svhn32", "random80"): 0.25,
+                           ("svhn32", "pattern"): 0.5}
 
 
 def default_options(model: str, mask: str) -> dict:
