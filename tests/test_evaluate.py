@@ -150,3 +150,61 @@ def test_a_mask_does_not_depend_on_the_other_masks_evaluated():
 def test_repeated_names_are_refused(masks, methods, message):
   with pytest.raises(InputError, match=message):
     evaluate.check_names(masks, methods)
+
+
+@pytest.mark.parametrize("model_name, mask, expected", [
+    ("celeba64", "center", {"tune_iters": 100, "blend": "poisson"}),
+    ("celeba64", "random80", {"tune_iters": 0, "blend": "biharmonic",
+                              "blend_detail": 0.25}),
+    ("svhn32", "left", {"tune_iters": 100, "blend": "poisson"}),
+    ("runs/mine", "random80", {"tune_iters": 0, "blend": "poisson",
+                               "blend_detail": 1.0}),
+])
+def test_ours_default_takes_bin_inpaints_defaults_for_the_model_and_mask(
+    model_name, mask, expected):
+  from tf_inpaint.config import InpaintConfig  # pylint: disable=g-import-not-at-top
+  given = InpaintConfig(iterations=7, tune_iters=3, blend="overlay")
+  config = evaluate.ours_config("ours_default", given, model_name, mask)
+  assert {k: getattr(config, k) for k in expected} == expected
+  assert config.iterations == 7  # the search flags still apply
+  # The paper's method stays the paper's, whatever the model.
+  assert evaluate.ours_config("ours", given, model_name, mask).tune_iters == 0
+
+
+def test_ours_default_fills_as_ours_with_the_defaults_set_by_hand():
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from conftest import fixed_networks  # pylint: disable=g-import-not-at-top
+  from tf_inpaint.config import InpaintConfig  # pylint: disable=g-import-not-at-top
+  _, generator, discriminator = fixed_networks()
+  images = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype(
+      np.float32)
+  config = InpaintConfig(iterations=3, batch_size=2)
+  run = lambda methods, config, **names: evaluate.evaluate(
+      images, ["random80"], methods, generator, discriminator, config,
+      progress=lambda _: None, **names)[1][0].outputs
+  by_default = run(["ours_default"], config, model_name="celeba64")
+  by_hand = run(["ours"], dataclasses.replace(
+      config, blend="biharmonic", blend_detail=0.25))
+  paper = run(["ours"], config)
+  np.testing.assert_array_equal(by_default["ours_default"], by_hand["ours"])
+  assert not np.array_equal(by_default["ours_default"], paper["ours"])
+  # A model with no defaults of its own: the paper's method.
+  np.testing.assert_array_equal(
+      run(["ours_default"], config, model_name="runs/mine")["ours_default"],
+      paper["ours"])
+
+
+@pytest.mark.slow
+def test_bin_evaluate_ours_default_starts_from_the_models_own_encoder(
+    tmp_path):
+  from conftest import write_images  # pylint: disable=g-import-not-at-top
+  write_images(str(tmp_path / "faces"), 2, size=(64, 64))
+  result = run_command(
+      "evaluate", "--model=celeba64", "--images=folder:faces",
+      "--masks=random80", "--methods=ours_default,biharmonic", "--iters=2",
+      "--outdir=eval", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-2000:]
+  report = json.loads((tmp_path / "eval" / "results.json").read_text())
+  assert report["default_encoder"] == "celeba64_encoder"
+  assert {r["method"] for r in report["results"]} == {"ours_default",
+                                                      "biharmonic"}

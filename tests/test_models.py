@@ -205,3 +205,21 @@ def test_copies_match_weights_by_path_not_position():
                                                     base_filters=4, z_dim=8))
   with pytest.raises(ValueError, match="different weights"):
     models.copy_weights(source, other)
+
+
+def test_a_bundled_model_is_identified_by_name_and_weights_not_by_path(
+    tmp_path, monkeypatch):
+  """A stopped run continues, and shards merge, from another checkout of the
+  same bundle; not with another bundle of the same name."""
+  checkouts = [tmp_path / "a" / "celeba64", tmp_path / "b" / "celeba64"]
+  for folder in checkouts:
+    folder.mkdir(parents=True)
+    (folder / models.WEIGHTS_FILENAME).write_bytes(b"same weights")
+  seen = []
+  for folder in checkouts:
+    monkeypatch.setattr(models, "resolve", lambda _, folder=folder: str(folder))
+    seen.append(models.identity("celeba64"))
+  assert seen[0] == seen[1] and seen[0].startswith("celeba64 (bundled")
+  (checkouts[1] / models.WEIGHTS_FILENAME).write_bytes(b"retrained weights")
+  assert models.identity("celeba64") != seen[0]
+  assert models.identity("runs/mine") == os.path.realpath("runs/mine")

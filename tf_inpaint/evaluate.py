@@ -12,19 +12,22 @@ from tf_inpaint import metrics
 from tf_inpaint import models
 from tf_inpaint.config import InpaintConfig
 from tf_inpaint.errors import InputError
-from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter
+from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter, default_options
 
 # Our method, its ablations and extensions: name -> changes to the
 # InpaintConfig. `ours` is the paper's method whatever the flags say of
-# tuning; `ours_tuned` tunes for --tune_iters (or DEFAULT_TUNE_ITERS).
+# tuning; `ours_tuned` tunes for --tune_iters (or DEFAULT_TUNE_ITERS);
+# `ours_default` is what `bin/inpaint` does given only the model and mask
+# (`inpaint.default_options`, and the model's own encoder when it has one).
 OURS = {
     "ours": {"tune_iters": 0},
     "ours_no_perceptual": {"lam": 0.0, "tune_iters": 0},  # Fig. 2
     "ours_binary": {"weighting": "binary", "tune_iters": 0},  # W = M
     "ours_encoder": {"tune_iters": 0},  # the search starts from E(y, M)
     "ours_tuned": {},  # the search, then per-image tuning of G
+    "ours_default": {},  # default_options of the model and mask
 }
-ENCODER_METHODS = ("ours_encoder",)
+ENCODER_METHODS = ("ours_encoder",)  # need an encoder
 BASELINES = ("tv", "lowrank", "nn", "biharmonic", "context_encoder")
 METHODS = (*OURS, *BASELINES)
 # The default selection: the paper's comparisons that need nothing beyond
@@ -99,11 +102,19 @@ def result_row(method: str, mask: str, scores: dict, seconds: float) -> dict:
           "seconds_per_image": seconds / count}
 
 
-def ours_config(method: str, inpaint_config: InpaintConfig) -> InpaintConfig:
-  """The InpaintConfig one of our methods runs with."""
+def ours_config(method: str, inpaint_config: InpaintConfig,
+                model_name: str = "", mask_name: str = "") -> InpaintConfig:
+  """The InpaintConfig one of our methods runs with.
+
+  `model_name` and `mask_name` (the --model and mask names) choose the
+  options of `ours_default`.
+  """
   config = dataclasses.replace(inpaint_config, **OURS[method])
   if method == "ours_tuned" and not config.tune_iters:
     config = dataclasses.replace(config, tune_iters=DEFAULT_TUNE_ITERS)
+  if method == "ours_default":
+    config = dataclasses.replace(config,
+                                 **default_options(model_name, mask_name))
   return config
 
 
@@ -113,17 +124,14 @@ def run_method(method, corrupted, masks, generator, discriminator,
                first_index=0):
   """One method's filled images for corrupted images (holes are zero).
 
-  `frozen`: G and D are frozen copies already (see `Inpainter`);
-  `first_index`: the index of the first image in the whole evaluation (our
-  random starts depend on it).
+  For our methods, `inpaint_config` and `encoder` (None: random starts) are
+  the ones the method searches with (`ours_config`); `frozen`: G and D are
+  frozen copies already (see `Inpainter`); `first_index`: the index of the
+  first image in the whole evaluation (our random starts depend on it).
   """
   if method in OURS:
-    if method in ENCODER_METHODS and encoder is None:
-      raise InputError(f"methods={method}: needs an encoder trained for the "
-                       "model (--encoder=RUN_DIR, or a bundled model's own)")
-    return Inpainter(generator, discriminator,
-                     ours_config(method, inpaint_config), progress=progress,
-                     encoder=encoder if method in ENCODER_METHODS else None,
+    return Inpainter(generator, discriminator, inpaint_config,
+                     progress=progress, encoder=encoder,
                      frozen=frozen).inpaint(corrupted, masks,
                                             first_index=first_index).blended
   if method == "tv":
@@ -147,7 +155,8 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
                    seed: int = 0, nn_images=None,
                    missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
                    progress=print, context_encoders=(), encoder=None,
-                   first_index: int = 0, skip=(), keep: int | None = None):
+                   first_index: int = 0, skip=(), keep: int | None = None,
+                   model_name: str = "", default_encoder=None):
   """Yields a PairResult for every (mask, method) not in `skip`, in order.
 
   `images` is an array, or anything with len() and slices that give arrays
@@ -159,9 +168,14 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
   `first_index` is the index of `images[0]` in the whole selection (a shard
   draws the masks of one run). `context_encoders` are the loaded
   ContextEncoders; each mask uses the one trained on its family. `encoder`
-  is the z encoder of `ours_encoder`.
+  is the z encoder of `ours_encoder`; `model_name` (the --model name) and
+  `default_encoder` (its own encoder, or None) make `ours_default`.
   """
   check_names(mask_names, methods)
+  if "ours_encoder" in methods and encoder is None:
+    raise InputError("methods=ours_encoder: needs an encoder trained for the "
+                     "model (--encoder=RUN_DIR, or a bundled model's own)")
+  starts = {"ours_encoder": encoder, "ours_default": default_encoder}
   count = len(images)
   keep = count if keep is None else min(keep, count)
   size = images[:1].shape[1]
@@ -175,6 +189,9 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
       if (mask_name, method) in skip:
         continue
       progress(f"{mask_name}: {method} on {count} images")
+      method_config = (ours_config(method, inpaint_config, model_name,
+                                   mask_name)
+                       if method in OURS else inpaint_config)
       seconds, scores, kept = 0.0, [], []
       for start in range(0, count, part):
         original = np.asarray(images[start:start + part], np.float32)
@@ -184,9 +201,9 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
         corrupted = (original * mask).astype(np.float32)
         began = time.perf_counter()
         filled = run_method(method, corrupted, mask, generator, discriminator,
-                            inpaint_config, nn_images, progress=True,
+                            method_config, nn_images, progress=True,
                             context_encoder_model=encoders.get(mask_name),
-                            encoder=encoder, frozen=True,
+                            encoder=starts.get(method), frozen=True,
                             first_index=first_index + start)
         seconds += time.perf_counter() - began
         scores.append(metrics.image_metrics(original, filled, mask))
@@ -202,7 +219,8 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
 def evaluate(images, mask_names, methods, generator, discriminator,
              inpaint_config: InpaintConfig = InpaintConfig(), seed: int = 0,
              nn_images=None, missing_fraction=masks_lib.DEFAULT_MISSING_FRACTION,
-             progress=print, context_encoders=(), encoder=None):
+             progress=print, context_encoders=(), encoder=None,
+             model_name: str = "", default_encoder=None):
   """Runs every method on every mask; returns (result rows, evaluations).
 
   Each row is {"method", "mask", "psnr", "ssim", "psnr_hole", "ssim_hole",
@@ -213,7 +231,8 @@ def evaluate(images, mask_names, methods, generator, discriminator,
   for pair in evaluate_pairs(images, mask_names, methods, generator,
                              discriminator, inpaint_config, seed, nn_images,
                              missing_fraction, progress, context_encoders,
-                             encoder):
+                             encoder, model_name=model_name,
+                             default_encoder=default_encoder):
     evaluation = evaluations.setdefault(
         pair.mask, MaskEvaluation(pair.mask, pair.masks, pair.corrupted, {}))
     evaluation.outputs[pair.method] = pair.filled

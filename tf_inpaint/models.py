@@ -8,6 +8,7 @@ nothing else tests an architecture's name. A model is a run directory
 weights are matched by their Keras paths, never by position.
 """
 import dataclasses
+import hashlib
 import os
 import zipfile
 import zlib
@@ -307,6 +308,19 @@ def resolve(model: str) -> str:
     from importlib import resources  # pylint: disable=g-import-not-at-top
     return str(resources.files("tf_inpaint") / "pretrained" / model)
   return model
+
+
+def identity(model: str) -> str:
+  """What a run's settings record of `model`: a bundled model by its name and
+  weights' digest (the same bundle in any checkout, not a newer one), any
+  other by its real path."""
+  if model not in BUNDLED_MODELS:
+    return os.path.realpath(model)
+  digest = hashlib.sha256()
+  with open(os.path.join(resolve(model), WEIGHTS_FILENAME), "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      digest.update(block)
+  return f"{model} (bundled, weights sha256 {digest.hexdigest()[:16]})"
 
 
 def bundled_samples(model: str) -> str | None:

@@ -236,6 +236,10 @@ def main() -> None:
     encoder_name, encoder = models.start_encoder(
         "encoder", FLAGS.encoder, FLAGS.model, generator,
         flag="methods=ours_encoder")
+  default_encoder_name, default_encoder = None, None
+  if "ours_default" in FLAGS.methods:  # bin/inpaint's start, given no flags
+    default_encoder_name, default_encoder = models.start_encoder(
+        "auto", None, FLAGS.model, generator)
   crop = data.training_crop(train_config)
   photo_set = data.open_photos(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
@@ -257,10 +261,12 @@ def main() -> None:
       **({"context_encoders": FLAGS.context_encoders}
          if context_encoders else {}),
       **({"encoder": encoder_name} if encoder else {}),
+      **({"default_encoder": default_encoder_name or "none (random starts)"}
+         if "ours_default" in methods else {}),
       **({"nn_images": nn_description} if nn_description else {})}
   settings = {**{key: value for key, value in header.items()
                  if key != "num_images"},
-              "model": os.path.realpath(models.resolve(FLAGS.model)),
+              "model": models.identity(FLAGS.model),
               "num_images": FLAGS.num_images, "shard": list(shard)}
   with outputs.resumable_directory(
       FLAGS.outdir, FLAGS.overwrite, "evaluate", settings, inputs,
@@ -278,7 +284,8 @@ def main() -> None:
         inpaint_config, FLAGS.seed, nn_images, FLAGS.missing_fraction,
         progress=lambda message: print(message, flush=True),
         context_encoders=context_encoders, encoder=encoder, first_index=first,
-        skip=done, keep=_FIGURE_ROWS):
+        skip=done, keep=_FIGURE_ROWS, model_name=FLAGS.model,
+        default_encoder=default_encoder):
       _save_pair(partial.directory, pair)
       partial.add([{"mask": pair.mask, "method": pair.method}])
     pairs = {(mask, method): _load_pair(partial.directory, mask, method)

@@ -184,7 +184,7 @@ def _settings(images_spec, crop, inpaint_config, encoder_name, shard) -> dict:
   search = dataclasses.asdict(inpaint_config)
   for name in ("batch_size", "image_every"):
     del search[name]
-  return {"model": os.path.realpath(models.resolve(FLAGS.model)),
+  return {"model": models.identity(FLAGS.model),
           "images": images_spec, "first_image": FLAGS.first_image,
           "num_images": FLAGS.num_images,
           "per_subfolder": FLAGS.per_subfolder, "crop": crop,
