@@ -208,3 +208,39 @@ def test_bin_evaluate_ours_default_starts_from_the_models_own_encoder(
   assert report["default_encoder"] == "celeba64_encoder"
   assert {r["method"] for r in report["results"]} == {"ours_default",
                                                       "biharmonic"}
+
+
+def _run_results(mask, methods, **changes):
+  header = {"model": "celeba64", "images": "folder:faces", "first_image": 1,
+            "num_images": 2, "per_subfolder": False, "seed": 0,
+            "missing_fraction": 0.8, **changes}
+  return {**header, "results": [
+      {"mask": mask, "method": m, "psnr": 20.0 + i, "psnr_hole": 15.0 + i,
+       "ssim_hole": 0.5, "seconds_per_image": 1.0 + i}
+      for i, m in enumerate(methods)]}
+
+
+def test_runs_of_the_same_images_join_into_one_table():
+  runs = [_run_results("center", ["ours", "tv"]),
+          _run_results("center", ["ours_default"]),
+          _run_results("left", ["ours", "tv"])]
+  rows = evaluate.join_results(runs, ["a.json", "b.json", "c.json"])
+  table = evaluate.markdown_table(rows, "psnr_hole")
+  assert table.splitlines() == [
+      "| mask | ours | tv | ours_default |", "|---|---:|---:|---:|",
+      "| center | 15.00 | **16.00** | 15.00 |",
+      "| left | 15.00 | **16.00** |  |"]
+  text = evaluate.results_markdown(rows, evaluate.describe_selection(runs[0]))
+  assert "SSIM, missing pixels only" in text
+  assert "2 images from folder:faces (first 1), model celeba64" in text
+
+
+@pytest.mark.parametrize("second, message", [
+    (_run_results("center", ["nn"], seed=1), "b.json: seed 1, but a.json"),
+    (_run_results("center", ["nn"], num_images=3), "b.json: num_images 3"),
+    (_run_results("center", ["tv"]), "b.json: tv on center is in a.json"),
+])
+def test_runs_that_do_not_join_are_refused(second, message):
+  with pytest.raises(InputError, match=message):
+    evaluate.join_results([_run_results("center", ["ours", "tv"]), second],
+                          ["a.json", "b.json"])

@@ -244,7 +244,8 @@ def markdown_table(rows, value: str = "psnr", best=max,
                    digits: int = 2) -> str:
   """Masks as rows, methods as columns (CVPR Table 1's layout).
 
-  The `best` (max, or min for times) of each row is in bold.
+  The `best` (max, or min for times) of each row is in bold; a method not
+  run on a mask has an empty cell.
   """
   masks = list(dict.fromkeys(r["mask"] for r in rows))
   methods = list(dict.fromkeys(r["method"] for r in rows))
@@ -252,13 +253,68 @@ def markdown_table(rows, value: str = "psnr", best=max,
   lines = ["| mask | " + " | ".join(methods) + " |",
            "|---|" + "---:|" * len(methods)]
   for mask in masks:
+    top = best(v for (m, _), v in lookup.items() if m == mask)
     cells = []
     for method in methods:
-      top = best(lookup[(mask, m)] for m in methods)
+      if (mask, method) not in lookup:
+        cells.append("")
+        continue
       cell = f"{lookup[(mask, method)]:.{digits}f}"
       cells.append(f"**{cell}**" if lookup[(mask, method)] == top else cell)
     lines.append(f"| {mask} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
+
+
+def results_markdown(rows, description: str) -> str:
+  """The tables of `results.md`: whole-image PSNR, hole PSNR and SSIM, and
+  seconds per image; `description` says which images, model and seed."""
+  return "".join((
+      f"PSNR (dB), whole image; {description}\n\n",
+      markdown_table(rows, "psnr"),
+      "\nPSNR (dB), missing pixels only\n\n",
+      markdown_table(rows, "psnr_hole"),
+      "\nSSIM, missing pixels only\n\n",
+      markdown_table(rows, "ssim_hole", digits=3),
+      "\nSeconds per image (wall clock, as run)\n\n",
+      markdown_table(rows, "seconds_per_image", best=min, digits=3)))
+
+
+def describe_selection(header: dict) -> str:
+  """Which images, model and seed a `results.json` header is about."""
+  subfolder = " in each subfolder" if header["per_subfolder"] else ""
+  return (f"{header['num_images']} images from {header['images']} (first "
+          f"{header['first_image']}{subfolder}), model {header['model']}, "
+          f"seed {header['seed']}")
+
+
+# What two `bin/evaluate` runs must share for their rows to join in a table.
+_SELECTION = ("model", "images", "first_image", "num_images", "per_subfolder",
+              "seed", "missing_fraction")
+
+
+def join_results(results: list[dict], names: list[str]) -> list[dict]:
+  """The rows of several `results.json` (named `names`) of the same images.
+
+  Runs made a mask or a group of methods at a time join into one table.
+  Raises:
+    InputError: for runs of other images, model or seed than the first, or
+      two runs of the same (mask, method).
+  """
+  rows, seen = [], {}
+  for result, name in zip(results, names):
+    for key in _SELECTION:
+      if result.get(key) != results[0].get(key):
+        raise InputError(f"{name}: {key} {result.get(key)!r}, but "
+                         f"{names[0]} has {results[0].get(key)!r}; join "
+                         "runs of the same images, model and seed")
+    for row in result["results"]:
+      pair = (row["mask"], row["method"])
+      if pair in seen:
+        raise InputError(f"{name}: {pair[1]} on {pair[0]} is in {seen[pair]}"
+                         " too; give one run of each (mask, method)")
+      seen[pair] = name
+      rows.append(row)
+  return rows
 
 
 def figure_rows(images, evaluation: MaskEvaluation, methods, count: int):

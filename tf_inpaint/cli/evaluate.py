@@ -149,17 +149,9 @@ def _write_results(directory: str, header: dict, pairs: dict,
           for mask in masks_ for method in methods]
   outputs.save_json(os.path.join(directory, "results.json"),
                     {**header, "results": rows})
-  selection = (f"{header['images']} (first {header['first_image']}"
-               f"{' in each subfolder' if header['per_subfolder'] else ''})")
   with open(os.path.join(directory, "results.md"), "w") as f:
-    f.write(f"PSNR (dB), whole image; {header['num_images']} images from "
-            f"{selection}, model {header['model']}, seed {header['seed']}\n\n")
-    f.write(evaluate.markdown_table(rows, "psnr"))
-    f.write("\nPSNR (dB), missing pixels only\n\n")
-    f.write(evaluate.markdown_table(rows, "psnr_hole"))
-    f.write("\nSeconds per image (wall clock, this run)\n\n")
-    f.write(evaluate.markdown_table(rows, "seconds_per_image", best=min,
-                                    digits=3))
+    f.write(evaluate.results_markdown(
+        rows, evaluate.describe_selection(header)))
   summaries.time_quality_figure(rows,
                                 os.path.join(directory, "time_quality.png"))
   for mask in masks_:
