@@ -59,6 +59,7 @@ def test_config_differences_names_each_changed_field():
     ({"learning_rate": 0.0}, "learning_rate=0.0"),
     ({"lr_schedule": "step"}, "lr_schedule='step': expected one of"),
     ({"tune_iters": -1}, "tune_iters=-1: expected >= 0"),
+    ({"tune_layers": 0}, "tune_layers=0: expected >= 1"),
     ({"tune_learning_rate": 0.0}, "tune_learning_rate=0.0: expected > 0"),
     ({"tune_penalty": -1.0}, "tune_penalty=-1.0: expected >= 0"),
 ])

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from conftest import fixed_networks
 from tf_inpaint import config, inpaint, masks
+from tf_inpaint.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,9 @@ def test_cosine_schedule_restarts_for_every_batch(nets, target):
   np.testing.assert_allclose(batched.z, whole.z, atol=1e-5)
 
 
-def test_tuning_lowers_the_contextual_loss_and_keeps_known_pixels(nets):
+@pytest.mark.parametrize("tune_layers", [2, 3])  # 3: every convolution
+def test_tuning_lowers_the_contextual_loss_and_keeps_known_pixels(
+    nets, tune_layers):
   _, generator, _ = nets
   # Targets G cannot make exactly: G's images with a pattern added.
   y = np.clip(generator(tf.random.stateless_uniform(
@@ -168,14 +171,33 @@ def test_tuning_lowers_the_contextual_loss_and_keeps_known_pixels(nets):
   mask = masks.make_masks("center", 4, 32)
   searched = _inpainter(nets, iterations=30).inpaint(y, mask)
   tuned = _inpainter(nets, iterations=30, tune_iters=30,
-                     tune_learning_rate=1e-3, tune_penalty=1.0).inpaint(
-                         y, mask)
+                     tune_learning_rate=1e-3, tune_penalty=1.0,
+                     tune_layers=tune_layers).inpaint(y, mask)
   assert np.all(tuned.contextual_loss < 0.9 * searched.contextual_loss)
   np.testing.assert_array_equal(tuned.z, searched.z)  # z stays fixed
   known = np.broadcast_to(mask > 0, y.shape)
   np.testing.assert_array_equal(tuned.blended[known], y[known])
   contextual, _, _ = _fresh_losses(nets, searched, y, mask)
   np.testing.assert_allclose(searched.contextual_loss, contextual, rtol=1e-4)
+
+
+@pytest.mark.parametrize("tune_layers", [1, 2, 3])
+def test_untuned_layers_of_any_split_make_gs_own_image(nets, tune_layers):
+  """Tuning starts from G itself, whichever layers it tunes."""
+  _, generator, _ = nets
+  tuner = _inpainter(nets, tune_layers=tune_layers).tuner
+  z = tf.random.stateless_uniform([3, 8], [1, 2], -1, 1)
+  prior = {index: kernel[None].numpy().repeat(3, axis=0) for index, kernel
+           in tuner._prior(tune_layers).items()}  # pylint: disable=protected-access
+  assert len(prior) == tune_layers
+  np.testing.assert_allclose(
+      tuner.images(tuner.features(z, tune_layers), prior),
+      generator(z).numpy(), atol=1e-5)
+
+
+def test_more_tuned_layers_than_g_has_are_refused(nets):
+  with pytest.raises(InputError, match="tune_layers=4: expected 1 to 3"):
+    _inpainter(nets, tune_layers=4)
 
 
 @pytest.mark.slow  # inpaints more than once

@@ -275,7 +275,10 @@ class InpaintConfig:
       biharmonic fill of the known pixels: 1 = G(z) plus the residual, 0 =
       the biharmonic baseline (`blend.py`; beyond the paper).
     tune_iters: after the search, Adam steps on a per-image copy of G's last
-      two layers with z fixed (`tuning.py`); 0 = the paper's method.
+      `tune_layers` layers with z fixed (`tuning.py`); 0 = the paper's method.
+    tune_layers: how many of G's convolutions, counted back from its image
+      layer, tuning changes: 2 = the last upsampling convolution and the
+      image layer; at most G's number of convolutions (every one).
     tune_learning_rate: Adam learning rate of that tuning.
     tune_penalty: weight of the tuned layers' squared change relative to
       their prior weights; higher keeps the fill closer to the prior.
@@ -298,6 +301,7 @@ class InpaintConfig:
                                  metadata={"choices": BLENDS})
   blend_detail: float = 1.0
   tune_iters: int = 0
+  tune_layers: int = 2
   tune_learning_rate: float = 1e-3
   tune_penalty: float = 10.0
   seed: int = 0
@@ -315,6 +319,8 @@ class InpaintConfig:
     _require_choice(self, "lr_schedule", LR_SCHEDULES)
     _require(self.tune_iters >= 0,
              f"tune_iters={self.tune_iters}: expected >= 0 (0 = no tuning)")
+    _require(self.tune_layers >= 1,
+             f"tune_layers={self.tune_layers}: expected >= 1")
     _require(self.tune_learning_rate > 0,
              f"tune_learning_rate={self.tune_learning_rate}: expected > 0")
     _require(self.tune_penalty >= 0,

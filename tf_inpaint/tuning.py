@@ -1,12 +1,14 @@
 """Per-image generator tuning: detail that no z reaches (DGP, PTI).
 
 After the z search, every image gets its own copy of the kernels of G's last
-two layers (the last upsampling convolution and the image layer), trained with z fixed at its
-best value on the search's own loss, contextual + lam * perceptual, plus a
-penalty that keeps each copy near the prior's weights: `tune_penalty` times
-the squared change relative to the weights' own squared norm. Later layers
-set texture and colour, not identity (Deep Generative Prior tunes them first);
-the known pixels decide how far a copy moves, the hole is where it is judged.
+`tune_layers` convolutions (by default 2: the last upsampling convolution and
+the image layer), trained with z fixed at its best value on the search's own
+loss, contextual + lam * perceptual, plus a penalty that keeps each copy near
+the prior's weights: `tune_penalty` times the squared change relative to the
+weights' own squared norm, summed over the tuned layers. Later layers set
+texture and colour, not identity; earlier ones move the whole image
+coherently (Deep Generative Prior tunes every layer). The known pixels decide
+how far a copy moves, the hole is where it is judged.
 
 All images of a batch are tuned at once: their weights are stacked along a
 leading image axis, and each image's loss depends on its own copy only, so
@@ -19,6 +21,12 @@ import tensorflow as tf
 
 from tf_inpaint import strided_conv
 from tf_inpaint.config import InpaintConfig
+from tf_inpaint.errors import InputError
+
+
+def tunable_layers(generator: keras.Model) -> list:
+  """G's convolutions in order, the image layer last: what tuning may change."""
+  return [*generator.upsample, generator.to_image]
 
 
 class GeneratorTuner:
@@ -29,52 +37,64 @@ class GeneratorTuner:
     """
     Args:
       generator, discriminator: the frozen DCGAN.
-      config: the tuning options (tune_iters, tune_learning_rate,
-        tune_penalty) and lam.
+      config: the tuning options (tune_iters, tune_layers,
+        tune_learning_rate, tune_penalty) and lam.
       image_losses: (images, known, weights, lam, perceptual) -> per-image
         (contextual, perceptual, total) loss of the z search, whose total
         tuning minimises beside the penalty.
+    Raises:
+      InputError: for more tune_layers than G has convolutions.
     """
+    check_tune_layers(config, generator)
     self.generator = generator
     self.discriminator = discriminator
     self.config = config
     self._image_losses = image_losses
-    self._prior = {
-        "last_kernel": generator.upsample[-1].kernel,
-        "image_kernel": generator.to_image.kernel,
-    }
     self._tunings = {}  # see `_tuning_for`; shared with `reconfigured` copies
 
   def reconfigured(self, config: InpaintConfig) -> "GeneratorTuner":
     """This tuner with other options, sharing its variables and traces."""
+    check_tune_layers(config, self.generator)
     other = copy.copy(self)
     other.config = config
     return other
 
-  def features(self, z):
-    """G's activations up to its last upsampling layer, which tuning keeps."""
+  def _first_tuned(self, tune_layers: int) -> int:
+    return len(tunable_layers(self.generator)) - tune_layers
+
+  def _prior(self, tune_layers: int) -> dict:
+    """The prior kernels of the tuned layers, keyed by their place in G."""
+    layers = tunable_layers(self.generator)
+    first = self._first_tuned(tune_layers)
+    return {i: layers[i].kernel for i in range(first, len(layers))}
+
+  def features(self, z, tune_layers: int):
+    """G's activations up to its first tuned layer, which tuning keeps."""
     g = self.generator
     x = tf.nn.relu(g.project_norm(g.reshape(g.project(z)), training=False))
-    for conv, norm in zip(g.upsample[:-1], g.upsample_norms[:-1]):
+    first = self._first_tuned(tune_layers)
+    for conv, norm in zip(g.upsample[:first], g.upsample_norms[:first]):
       x = tf.nn.relu(norm(conv(x), training=False))
     return x
 
   def images(self, features, weights):
-    """G's last layers with each image's own `weights` (stacked per image)."""
+    """G's tuned layers with each image's own `weights` (stacked per image)."""
     g = self.generator
-    x = strided_conv.conv2d_transpose_per_example(features,
-                                                  weights["last_kernel"])
-    x = tf.nn.relu(g.upsample_norms[-1](x, training=False))
-    x = strided_conv.conv2d_transpose_per_example(x, weights["image_kernel"])
+    x = features
+    for index in sorted(weights):
+      x = strided_conv.conv2d_transpose_per_example(x, weights[index])
+      if index < len(g.upsample):
+        x = tf.nn.relu(g.upsample_norms[index](x, training=False))
     return tf.tanh(tf.nn.bias_add(x, g.to_image.bias))
 
   def penalty(self, weights):
     """Per image: sum over layers of |w - w_prior|^2 / |w_prior|^2."""
+    prior = self._prior(len(weights))
     return tf.add_n([
-        tf.reduce_sum(tf.square(weights[name] - prior),
-                      axis=list(range(1, len(weights[name].shape))))
-        / tf.reduce_sum(tf.square(prior))
-        for name, prior in self._prior.items()])
+        tf.reduce_sum(tf.square(weights[i] - prior[i]),
+                      axis=list(range(1, len(weights[i].shape))))
+        / tf.reduce_sum(tf.square(prior[i]))
+        for i in weights])
 
   def tune(self, z, known, known_weights):
     """Tunes one copy of the last layers per row of z; returns its images.
@@ -86,11 +106,12 @@ class GeneratorTuner:
     """
     cfg = self.config
     weights, optimizer_state, step = self._tuning_for(z.shape[0])
-    for name, prior in self._prior.items():  # every call starts at the prior
-      weights[name].assign(tf.repeat(prior[None], z.shape[0], axis=0))
+    prior = self._prior(cfg.tune_layers)
+    for index, variable in weights.items():  # every call starts at the prior
+      variable.assign(tf.repeat(prior[index][None], z.shape[0], axis=0))
     for variable in optimizer_state:
       variable.assign(tf.zeros_like(variable))
-    features = self.features(z)
+    features = self.features(z, cfg.tune_layers)
     options = [tf.constant(value, tf.float32) for value in (
         cfg.lam, cfg.tune_penalty, cfg.tune_learning_rate)]
     for _ in range(cfg.tune_iters):
@@ -99,14 +120,15 @@ class GeneratorTuner:
 
   def _tuning_for(self, count: int):
     """(weights, optimizer state, step) for `count` images, built once per
-    count and use of D, so repeated calls trace nothing new; the options are
-    inputs of the step."""
+    count, number of tuned layers and use of D, so repeated calls trace
+    nothing new; the other options are inputs of the step."""
     perceptual = self.config.lam > 0
-    key = (count, perceptual)
+    key = (count, self.config.tune_layers, perceptual)
     if key not in self._tunings:
-      weights = {name: tf.Variable(tf.repeat(prior[None], count, axis=0),
-                                   name=name)
-                 for name, prior in self._prior.items()}
+      weights = {index: tf.Variable(tf.repeat(prior[None], count, axis=0),
+                                    name=f"kernel_{index}")
+                 for index, prior in self._prior(
+                     self.config.tune_layers).items()}
       variables = list(weights.values())
       optimizer = keras.optimizers.Adam()
       optimizer.build(variables)
@@ -126,3 +148,11 @@ class GeneratorTuner:
 
       self._tunings[key] = (weights, optimizer_state, step)
     return self._tunings[key]
+
+
+def check_tune_layers(config: InpaintConfig, generator: keras.Model) -> None:
+  """Refuses more tuned layers than G has convolutions."""
+  count = len(tunable_layers(generator))
+  if config.tune_layers > count:
+    raise InputError(f"tune_layers={config.tune_layers}: expected 1 to "
+                     f"{count} (this model's convolutions)")
