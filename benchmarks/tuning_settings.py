@@ -6,8 +6,9 @@ r"""Per-image tuning settings against the search alone; prints one JSON line.
 
 For each mask: hole PSNR and contextual loss of the z search alone, then of
 the search followed by --tune_iters of tuning at each (learning rate,
-penalty) of --settings. The contextual loss falls with every setting (the
-known pixels are fitted); the hole PSNR says whether that generalises.
+penalty, tuned layers) of --settings. The contextual loss falls with every
+setting (the known pixels are fitted); the hole PSNR says whether that
+generalises. --encoder=celeba64_encoder starts the searches from it.
 """
 import dataclasses
 import json
@@ -27,7 +28,10 @@ from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: 
 common.define_validation_flags(num_images=8, iterations=200)
 flags.DEFINE_integer("tune_iters", 100, "Tuning iterations.")
 flags.DEFINE_list("settings", ["1e-4:100", "1e-3:100", "1e-3:10"],
-                  "learning_rate:penalty pairs to try.")
+                  "learning_rate:penalty[:tune_layers] to try (tune_layers "
+                  "default 2).")
+flags.DEFINE_string("encoder", None, "Start the searches from this encoder "
+                    "(bundled name or run dir); default random starts.")
 FLAGS = flags.FLAGS
 
 
@@ -45,23 +49,25 @@ def main(argv):
                                data.training_crop(train_config),
                                FLAGS.first_image, FLAGS.num_images)
   search = config.InpaintConfig(iterations=FLAGS.iterations, seed=FLAGS.seed)
+  encoder = FLAGS.encoder and models.load_encoder(FLAGS.encoder, generator)
   report = {"model": FLAGS.model, "images": FLAGS.images,
             "first_image": FLAGS.first_image, "num_images": len(images),
-            "iterations": FLAGS.iterations, "tune_iters": FLAGS.tune_iters}
+            "iterations": FLAGS.iterations, "tune_iters": FLAGS.tune_iters,
+            "encoder": FLAGS.encoder}
+  fill = lambda options, mask: _scores(inpaint.Inpainter(
+      generator, discriminator, options, encoder=encoder or None).inpaint(
+          images * mask, mask), images, mask)
   for mask_name in FLAGS.masks:
     mask = masks.make_masks(mask_name, len(images), model_config.image_size,
                             FLAGS.seed)
-    runs = {"search": _scores(inpaint.Inpainter(
-        generator, discriminator, search).inpaint(images * mask, mask),
-                              images, mask)}
+    runs = {"search": fill(search, mask)}
     for setting in FLAGS.settings:
-      learning_rate, penalty = (float(v) for v in setting.split(":"))
+      learning_rate, penalty, *layers = setting.split(":")
       tuned = dataclasses.replace(search, tune_iters=FLAGS.tune_iters,
-                                  tune_learning_rate=learning_rate,
-                                  tune_penalty=penalty)
-      runs[f"tuned_{setting}"] = _scores(inpaint.Inpainter(
-          generator, discriminator, tuned).inpaint(images * mask, mask),
-                                         images, mask)
+                                  tune_learning_rate=float(learning_rate),
+                                  tune_penalty=float(penalty),
+                                  tune_layers=int(layers[0]) if layers else 2)
+      runs[f"tuned_{setting}"] = fill(tuned, mask)
     report[mask_name] = runs
   print(json.dumps(report))
 
