@@ -1,4 +1,4 @@
-"""Which images a process takes, from its flags or TF_CONFIG."""
+"""Which images a process takes, from its flags or TF_CONFIG; joining parts."""
 import json
 
 import pytest
@@ -46,3 +46,30 @@ def test_a_shard_out_of_range_is_refused(monkeypatch, num_shards, index,
   with pytest.raises(InputError, match=message.replace("(", r"\(").replace(
       ")", r"\)")):
     shards.shard_of_process(num_shards, index)
+
+
+def test_a_shard_from_before_a_new_option_merges_at_its_default(tmp_path):
+  """A part written before `blend_detail` existed joins a part written with
+  it at its default, and not one written with another value."""
+  from tf_inpaint import outputs  # pylint: disable=g-import-not-at-top
+
+  def part(name, shard, search):
+    settings = {"mask": "center", "inpaint_config": search, "shard": shard}
+    with outputs.staged_directory(str(tmp_path / name), False, "inpaint",
+                                  settings=settings):
+      pass
+    return str(tmp_path / name)
+
+  old = part("old", [0, 2], {"iterations": 3})
+  same = part("same", [1, 2], {"iterations": 3, "blend_detail": 1.0})
+  other = part("other", [1, 2], {"iterations": 3, "blend_detail": 0.5})
+  defaults = {"inpaint_config": {"iterations": 1500, "blend_detail": 1.0}}
+  joined = []
+  shards.merge_parts([same, old], str(tmp_path / "merged"), False, "inpaint",
+                     lambda staging, ordered: joined.extend(
+                         d for _, d in ordered), defaults=defaults)
+  assert joined == [old, same]
+  with pytest.raises(InputError, match=r"blend_detail: 0.5 there, 1.0 in"):
+    shards.merge_parts([old, other], str(tmp_path / "refused"), False,
+                       "inpaint", lambda *_: None, defaults=defaults)
+  assert not (tmp_path / "refused").exists()

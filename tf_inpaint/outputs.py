@@ -251,12 +251,19 @@ def _flat(settings: dict, prefix: str = "") -> dict:
   return flat
 
 
-def differing_settings(first: dict, second: dict, ignore=()) -> list:
-  """(field, first's value, second's value) of every field that differs."""
+def differing_settings(first: dict, second: dict, ignore=(),
+                       defaults=None) -> list:
+  """(field, first's value, second's value) of every field that differs.
+
+  `defaults`: the value a field has in settings written before it existed
+  (an option added since), e.g. a config's defaults.
+  """
   first, second = _flat(first), _flat(second)
-  return [(key, first.get(key), second.get(key))
+  defaults = _flat(defaults or {})
+  value = lambda settings, key: settings.get(key, defaults.get(key))
+  return [(key, value(first, key), value(second, key))
           for key in sorted(set(first) | set(second))
-          if key not in ignore and first.get(key) != second.get(key)]
+          if key not in ignore and value(first, key) != value(second, key)]
 
 
 def partial_path(outdir: str) -> str:
@@ -278,10 +285,8 @@ def _read_progress(partial: str, outdir: str, command: str, settings: dict,
     raise InputError(f"outdir={outdir}: {partial} is an unfinished "
                      f"bin/{header.get('command')} output, not bin/{command}'s;"
                      " choose another --outdir or delete it")
-  current = _flat(settings)
-  saved = {**{key: value for key, value in _flat(defaults).items()
-              if key in current}, **_flat(header.get("settings", {}))}
-  differing = differing_settings(saved, current)
+  differing = differing_settings(header.get("settings", {}), settings,
+                                 defaults=defaults)
   if differing:
     shown = "; ".join(f"{key}: {there!r} there, {now!r} now"
                       for key, there, now in differing[:3])

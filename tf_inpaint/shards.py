@@ -43,7 +43,7 @@ def shard_range(total: int, index: int, count: int) -> tuple[int, int]:
   return total * index // count, total * (index + 1) // count
 
 
-def _ordered_parts(parts: list, command: str) -> list:
+def _ordered_parts(parts: list, command: str, defaults=None) -> list:
   """(manifest, directory) of every shard of one run, in shard order.
 
   Raises:
@@ -62,7 +62,8 @@ def _ordered_parts(parts: list, command: str) -> list:
   reference, first_part = found[0]
   for manifest, part in found[1:]:
     differing = outputs.differing_settings(
-        reference["settings"], manifest["settings"], ignore=("shard",))
+        reference["settings"], manifest["settings"], ignore=("shard",),
+        defaults=defaults)
     if differing:
       key, first_value, value = differing[0]
       raise InputError(f"merge={part}: made with other settings than "
@@ -87,15 +88,16 @@ def _ordered_parts(parts: list, command: str) -> list:
 
 
 def merge_parts(parts: list, outdir: str, overwrite: bool, command: str,
-                join) -> None:
+                join, defaults=None) -> None:
   """Joins the outputs of every shard of one run into `outdir`.
 
   `join(staging, parts)` writes the joined results into the staging folder,
-  given [(manifest, directory)] of the parts in shard order.
+  given [(manifest, directory)] of the parts in shard order. `defaults`: as
+  for `outputs.differing_settings` (a part made before an option existed).
   Raises:
     InputError: as `_ordered_parts`, or as `outputs.check_writable`.
   """
-  ordered = _ordered_parts(parts, command)
+  ordered = _ordered_parts(parts, command, defaults)
   settings = dict(ordered[0][0]["settings"], shard=[0, 1])
   with outputs.staged_directory(outdir, overwrite, command,
                                 [("merge", part) for part in parts],

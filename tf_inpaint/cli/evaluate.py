@@ -198,7 +198,7 @@ def main() -> None:
   from tf_inpaint import data, evaluate, models, outputs, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
-                       _join_parts)
+                       _join_parts, defaults=config_flags.settings_defaults())
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
   for flag in ("model", "images"):

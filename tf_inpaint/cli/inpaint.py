@@ -261,7 +261,7 @@ def main() -> None:
   from tf_inpaint import data, inpaint, metrics, models, outputs, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "inpaint",
-                       _join_parts)
+                       _join_parts, defaults=config_flags.settings_defaults())
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
   inpaint_config = _with_defaults(searched)
