@@ -49,13 +49,14 @@ def main(argv):
                                data.training_crop(train_config),
                                FLAGS.first_image, FLAGS.num_images)
   search = config.InpaintConfig(iterations=FLAGS.iterations, seed=FLAGS.seed)
-  encoder = FLAGS.encoder and models.load_encoder(FLAGS.encoder, generator)
+  encoder = (models.load_encoder(FLAGS.encoder, generator) if FLAGS.encoder
+             else None)
   report = {"model": FLAGS.model, "images": FLAGS.images,
             "first_image": FLAGS.first_image, "num_images": len(images),
             "iterations": FLAGS.iterations, "tune_iters": FLAGS.tune_iters,
             "encoder": FLAGS.encoder}
   fill = lambda options, mask: _scores(inpaint.Inpainter(
-      generator, discriminator, options, encoder=encoder or None).inpaint(
+      generator, discriminator, options, encoder=encoder).inpaint(
           images * mask, mask), images, mask)
   for mask_name in FLAGS.masks:
     mask = masks.make_masks(mask_name, len(images), model_config.image_size,

@@ -172,8 +172,9 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
   `default_encoder` (its own encoder, or None) make `ours_default`.
   """
   check_names(mask_names, methods)
-  if "ours_encoder" in methods and encoder is None:
-    raise InputError("methods=ours_encoder: needs an encoder trained for the "
+  needing = [m for m in methods if m in ENCODER_METHODS]
+  if needing and encoder is None:
+    raise InputError(f"methods={needing[0]}: needs an encoder trained for the "
                      "model (--encoder=RUN_DIR, or a bundled model's own)")
   starts = {"ours_encoder": encoder, "ours_default": default_encoder}
   count = len(images)

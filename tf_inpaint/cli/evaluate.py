@@ -230,8 +230,10 @@ def main() -> None:
         flag="methods=ours_encoder")
   default_encoder_name, default_encoder = None, None
   if "ours_default" in FLAGS.methods:  # bin/inpaint's start, given no flags
-    default_encoder_name, default_encoder = models.start_encoder(
-        "auto", None, FLAGS.model, generator)
+    default_encoder_name = models.BUNDLED_ENCODERS.get(FLAGS.model)
+    default_encoder = (encoder if default_encoder_name == encoder_name
+                       else models.start_encoder("auto", None, FLAGS.model,
+                                                 generator)[1])
   crop = data.training_crop(train_config)
   photo_set = data.open_photos(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
