@@ -44,6 +44,23 @@ def test_conv2d_transpose_equals_tensorflows(size, in_channels, out_channels):
       _values_and_gradients(reference, inputs, kernel))
 
 
+@pytest.mark.parametrize("size, in_channels, out_channels", [(4, 8, 3),
+                                                            (8, 4, 6)])
+def test_per_example_kernels_equal_one_transposed_conv_per_example(
+    size, in_channels, out_channels):
+  inputs = tf.random.normal((3, size, size, in_channels), seed=5)
+  kernels = tf.random.normal((3, 5, 5, out_channels, in_channels), seed=6)
+
+  def reference(x, k):
+    return tf.concat([tf.nn.conv2d_transpose(
+        x[i:i + 1], k[i], (1, 2 * size, 2 * size, out_channels), 2, "SAME")
+                      for i in range(3)], axis=0)
+
+  _assert_close(_values_and_gradients(
+      strided_conv.conv2d_transpose_per_example, inputs, kernels),
+                _values_and_gradients(reference, inputs, kernels))
+
+
 def test_odd_sizes_are_refused():
   with pytest.raises(ValueError, match="even spatial sizes"):
     strided_conv.conv2d(tf.zeros((1, 5, 5, 1)), tf.zeros((5, 5, 1, 1)))

@@ -44,14 +44,19 @@ def phase_kernel(kernel):
   """Transposed-conv kernel (5, 5, out, in) -> conv kernel (3, 3, in, 4 * out).
 
   Output channels are ordered (row phase, column phase, channel), as
-  depth_to_space expects.
+  depth_to_space expects. A kernel per example, (N, 5, 5, out, in), gives
+  (N, 3, 3, in, 4 * out).
   """
-  out_channels, in_channels = kernel.shape[2], kernel.shape[3]
-  padded = tf.pad(kernel, [[0, 1], [0, 1], [0, 0], [0, 0]])
-  taps = tf.gather(tf.gather(padded, _TAPS, axis=0), _TAPS, axis=2)
-  # taps: (row offset, row phase, column offset, column phase, out, in)
-  taps = tf.transpose(taps, [0, 2, 5, 1, 3, 4])
-  return tf.reshape(taps, [3, 3, in_channels, 4 * out_channels])
+  out_channels, in_channels = kernel.shape[-2], kernel.shape[-1]
+  per_example = len(kernel.shape) == 5
+  first = int(per_example)  # the axis of the kernel's rows
+  padded = tf.pad(kernel, [[0, 0]] * first + [[0, 1], [0, 1], [0, 0], [0, 0]])
+  taps = tf.gather(tf.gather(padded, _TAPS, axis=first), _TAPS,
+                   axis=first + 2)
+  # taps: ([N,] row offset, row phase, column offset, column phase, out, in)
+  taps = tf.transpose(taps, [*range(first)] + [first + axis for axis in
+                                               (0, 2, 5, 1, 3, 4)])
+  return tf.reshape(taps, [-1] * first + [3, 3, in_channels, 4 * out_channels])
 
 
 def _upsample_with(inputs, phases):
@@ -99,8 +104,8 @@ def conv2d_transpose_per_example(inputs, kernels):
   """
   _check_even(inputs)
   in_channels = kernels.shape[4]
-  phases = tf.vectorized_map(phase_kernel, kernels)  # (N, 3, 3, in, 4 out)
-  phases = tf.reshape(phases, [tf.shape(kernels)[0], 9 * in_channels, -1])
+  phases = tf.reshape(phase_kernel(kernels),
+                      [tf.shape(kernels)[0], 9 * in_channels, -1])
   patches = tf.image.extract_patches(inputs, [1, 3, 3, 1], [1, 1, 1, 1],
                                      [1, 1, 1, 1], "SAME")
   return tf.nn.depth_to_space(tf.einsum("nhwk,nko->nhwo", patches, phases), 2)
