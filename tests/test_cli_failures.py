@@ -75,6 +75,8 @@ CASES = [
     ("evaluate", lambda t, r: ["--first_image=-1"], "first_image=-1"),
     ("evaluate", lambda t, r: ["--methods=ours_encoder"],
      "methods=ours_encoder: model"),
+    ("evaluate", lambda t, r: ["--methods=context_encoder"],
+     "has no bundled context encoders; pass --context_encoders="),
     ("evaluate", lambda t, r: [f"--outdir={_file(t)}/out"],
      "cannot write there"),
     ("export", lambda t, r: [f"--outdir={_file(t)}/out"],

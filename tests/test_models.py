@@ -193,6 +193,27 @@ def test_every_bundled_encoder_fits_its_bundled_generator():
     assert encoder.config.generator == generator_name
 
 
+def test_every_bundled_generators_context_encoders_cover_its_images():
+  """Each bundled context encoder of a model is one at its size, and the
+  model's encoders cover both mask families."""
+  for model, names in models.BUNDLED_CONTEXT_ENCODERS.items():
+    size = models.load_config(model)[0].image_size
+    configs = [models.load_config(name)[0] for name in names]
+    assert all(c.architecture == "context_encoder" and c.image_size == size
+               for c in configs)
+    assert {c.mask_family for c in configs} == {"center", "random"}
+    assert models.context_encoder_names(None, model) == list(names)
+
+
+def test_context_encoders_are_the_flags_else_the_bundled_models_own(
+    tmp_path):
+  assert models.context_encoder_names(["runs/a", "b"], "celeba64") == [
+      "runs/a", "b"]
+  with pytest.raises(InputError, match=f"model {tmp_path} has no bundled "
+                     "context encoders; pass --context_encoders="):
+    models.context_encoder_names(None, str(tmp_path))
+
+
 def test_copies_match_weights_by_path_not_position():
   source, _ = models.build(TINY)
   target = models.build_generator(TINY, name="copy")

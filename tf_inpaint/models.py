@@ -239,6 +239,23 @@ def start_encoder(init: str, encoder: str | None, model: str,
   return encoder, load_encoder(encoder, generator)
 
 
+def context_encoder_names(names, model: str) -> list:
+  """The context encoders to compare `model` with: `names` (the
+  --context_encoders flag) if given, else the bundled model's own.
+
+  Raises:
+    InputError: for neither.
+  """
+  if names:
+    return list(names)
+  if model not in BUNDLED_CONTEXT_ENCODERS:
+    raise InputError(
+        f"methods=context_encoder: model {model} has no bundled context "
+        "encoders; pass --context_encoders=RUN_DIR,... (bin/train "
+        "--architecture=context_encoder --mask_family=FAMILY)")
+  return list(BUNDLED_CONTEXT_ENCODERS[model])
+
+
 def load_encoder(encoder: str, generator: keras.Model,
                  flag: str = "encoder") -> keras.Model:
   """Loads an encoder and checks that it was trained for `generator`."""
@@ -300,6 +317,10 @@ WEIGHTS_FILENAME = "weights.npz"
 # block there, so it is bundled but used only when asked for (--encoder).
 BUNDLED_ENCODERS = {"celeba64": "celeba64_encoder"}
 INITS = ("auto", "encoder", "random")
+# Bundled generator -> the bundled context encoders (one per mask family) that
+# `bin/evaluate --methods=context_encoder` compares it with by default.
+BUNDLED_CONTEXT_ENCODERS = {
+    "celeba64": ("celeba64_ce_center", "celeba64_ce_random")}
 
 
 def resolve(model: str) -> str:

@@ -33,7 +33,6 @@ _FIGURE_ROWS = 8
 # joins shards from them); and the figure's original images.
 _PAIRS = "pairs"
 _ORIGINALS = "originals.npz"
-_BUNDLED_CONTEXT_ENCODERS = ("celeba64_ce_center", "celeba64_ce_random")
 
 
 def define_flags() -> None:
@@ -47,10 +46,10 @@ def define_flags() -> None:
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
   flags.DEFINE_list("methods", list(evaluate.DEFAULT_METHODS),
                     f"Methods: {', '.join(evaluate.METHODS)}.")
-  flags.DEFINE_list("context_encoders", list(_BUNDLED_CONTEXT_ENCODERS),
+  flags.DEFINE_list("context_encoders", None,
                     "For `context_encoder`: bundled names or run directories "
                     "of context encoders; each mask uses the one trained on "
-                    "its family.")
+                    "its family. Default: the bundled model's own.")
   flags.DEFINE_string("encoder", None, "For `ours_encoder`: an encoder "
                       "trained for --model (bundled name or run directory); "
                       "default: the bundled model's own.")
@@ -218,11 +217,13 @@ def main() -> None:
   outputs.check_writable(FLAGS.outdir, FLAGS.overwrite, inputs)
   model_config, train_config, generator, discriminator = (
       models.load(FLAGS.model, "dcgan"))
-  context_encoders = []
+  context_encoder_names, context_encoders = [], []
   if "context_encoder" in FLAGS.methods:
+    context_encoder_names = models.context_encoder_names(
+        FLAGS.context_encoders, FLAGS.model)
     context_encoders = [
         models.load(name, "context_encoder", "context_encoders")[2]
-        for name in FLAGS.context_encoders]
+        for name in context_encoder_names]
   encoder_name, encoder = None, None
   if set(FLAGS.methods) & set(evaluate.ENCODER_METHODS):
     encoder_name, encoder = models.start_encoder(
@@ -252,7 +253,7 @@ def main() -> None:
       "masks": list(FLAGS.masks), "methods": methods,
       "missing_fraction": FLAGS.missing_fraction,
       "inpaint_config": dataclasses.asdict(inpaint_config),
-      **({"context_encoders": FLAGS.context_encoders}
+      **({"context_encoders": context_encoder_names}
          if context_encoders else {}),
       **({"encoder": encoder_name} if encoder else {}),
       **({"default_encoder": default_encoder_name or "none (random starts)"}
