@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
 
-from absl import app, flags  # pylint: disable=g-import-not-at-top
+from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
@@ -93,6 +93,7 @@ def main(argv):
             "blend_detail": blending["blend_detail"],
             "search": _scores(searched.blended, searched.contextual_loss,
                               images, mask)}
+    logging.info("%s, search: %s", mask_name, runs["search"])
     for setting in FLAGS.settings:
       learning_rate, penalty, *layers = setting.split(":")
       tuned = dataclasses.replace(search, tune_iters=FLAGS.tune_iters,
@@ -103,6 +104,7 @@ def main(argv):
                                             images, mask)
       runs[f"tuned_{setting}"] = {**_scores(blended, contextual, images, mask),
                                   "seconds_per_image": round(seconds, 2)}
+      logging.info("%s, %s: %s", mask_name, setting, runs[f"tuned_{setting}"])
     report[mask_name] = runs
   print(json.dumps(report))
 
