@@ -48,17 +48,38 @@ def test_conv2d_transpose_equals_tensorflows(size, in_channels, out_channels):
                                                             (8, 4, 6)])
 def test_per_example_kernels_equal_one_transposed_conv_per_example(
     size, in_channels, out_channels):
+  """Values, and gradients through the phase form back to the 5x5 taps."""
   inputs = tf.random.normal((3, size, size, in_channels), seed=5)
   kernels = tf.random.normal((3, 5, 5, out_channels, in_channels), seed=6)
+
+  def ours(x, k):
+    phases = tf.stack([strided_conv.phase_kernel(k[i]) for i in range(3)])
+    return strided_conv.conv2d_transpose_per_example(x, phases)
 
   def reference(x, k):
     return tf.concat([tf.nn.conv2d_transpose(
         x[i:i + 1], k[i], (1, 2 * size, 2 * size, out_channels), 2, "SAME")
                       for i in range(3)], axis=0)
 
-  _assert_close(_values_and_gradients(
-      strided_conv.conv2d_transpose_per_example, inputs, kernels),
+  _assert_close(_values_and_gradients(ours, inputs, kernels),
                 _values_and_gradients(reference, inputs, kernels))
+
+
+def test_the_phase_forms_zeros_are_ignored_and_get_no_gradient():
+  inputs = tf.random.normal((2, 4, 4, 3), seed=7)
+  phases = tf.stack([strided_conv.phase_kernel(
+      tf.random.normal((5, 5, 2, 3), seed=8 + i)) for i in range(2)])
+  zeros = tf.cast(phases == 0, tf.float32)
+  assert float(tf.reduce_sum(zeros)) == 2 * 11 * 3 * 2  # 36 places, 25 taps
+  noisy = phases + 5.0 * zeros
+  with tf.GradientTape() as tape:
+    tape.watch(noisy)
+    outputs = strided_conv.conv2d_transpose_per_example(inputs, noisy)
+    loss = tf.reduce_sum(tf.sin(outputs))
+  np.testing.assert_array_equal(
+      outputs.numpy(),
+      strided_conv.conv2d_transpose_per_example(inputs, phases).numpy())
+  assert float(tf.reduce_max(tf.abs(tape.gradient(loss, noisy) * zeros))) == 0
 
 
 def test_odd_sizes_are_refused():

@@ -102,6 +102,11 @@ class FreezablePhases:
     """Only for private copies that are never trained (models.frozen_copy)."""
     self.frozen_phases = tf.constant(strided_conv.phase_kernel(self.kernel))
 
+  def phases(self):
+    """The phase kernel: computed once if frozen, else from the kernel."""
+    return (strided_conv.phase_kernel(self.kernel)
+            if self.frozen_phases is None else self.frozen_phases)
+
 
 class StridedConv2D(FreezablePhases, layers.Conv2D):
   """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel."""

@@ -44,19 +44,15 @@ def phase_kernel(kernel):
   """Transposed-conv kernel (5, 5, out, in) -> conv kernel (3, 3, in, 4 * out).
 
   Output channels are ordered (row phase, column phase, channel), as
-  depth_to_space expects. A kernel per example, (N, 5, 5, out, in), gives
-  (N, 3, 3, in, 4 * out).
+  depth_to_space expects. Each of the 25 taps lands in exactly one of the 36
+  places; the other 11 are zeros.
   """
-  out_channels, in_channels = kernel.shape[-2], kernel.shape[-1]
-  per_example = len(kernel.shape) == 5
-  first = int(per_example)  # the axis of the kernel's rows
-  padded = tf.pad(kernel, [[0, 0]] * first + [[0, 1], [0, 1], [0, 0], [0, 0]])
-  taps = tf.gather(tf.gather(padded, _TAPS, axis=first), _TAPS,
-                   axis=first + 2)
-  # taps: ([N,] row offset, row phase, column offset, column phase, out, in)
-  taps = tf.transpose(taps, [*range(first)] + [first + axis for axis in
-                                               (0, 2, 5, 1, 3, 4)])
-  return tf.reshape(taps, [-1] * first + [3, 3, in_channels, 4 * out_channels])
+  out_channels, in_channels = kernel.shape[2], kernel.shape[3]
+  padded = tf.pad(kernel, [[0, 1], [0, 1], [0, 0], [0, 0]])
+  taps = tf.gather(tf.gather(padded, _TAPS, axis=0), _TAPS, axis=2)
+  # taps: (row offset, row phase, column offset, column phase, out, in)
+  taps = tf.transpose(taps, [0, 2, 5, 1, 3, 4])
+  return tf.reshape(taps, [3, 3, in_channels, 4 * out_channels])
 
 
 def _upsample_with(inputs, phases):
@@ -95,17 +91,23 @@ def conv2d_transpose(inputs, kernel, phases=None):
                            phase_kernel(kernel) if phases is None else phases)
 
 
-def conv2d_transpose_per_example(inputs, kernels):
-  """`conv2d_transpose` with its own (5, 5, out, in) kernel for every example.
+def conv2d_transpose_per_example(inputs, phases):
+  """`conv2d_transpose` with its own kernel for every example, in phase form.
 
+  `phases` (N, 3, 3, in, 4 * out) holds each example's `phase_kernel`: a
+  kernel trained per example (per-image tuning) is kept in this form, a
+  permutation of its 5x5 taps plus zeros, so no step gathers it anew. The
+  zeros are masked out, so their gradient is zero and they stay zero.
   TensorFlow has no convolution with a filter per example, so each is the
   phase convolution written as a batched matmul over 3x3 patches:
-  (N, H, W, in) and (N, 5, 5, out, in) -> (N, 2H, 2W, out).
+  (N, H, W, in) -> (N, 2H, 2W, out).
   """
   _check_even(inputs)
-  in_channels = kernels.shape[4]
-  phases = tf.reshape(phase_kernel(kernels),
-                      [tf.shape(kernels)[0], 9 * in_channels, -1])
+  in_channels, out_channels = phases.shape[3], phases.shape[4] // 4
+  taps = phase_kernel(tf.ones((KERNEL_SIZE, KERNEL_SIZE, out_channels,
+                               in_channels)))  # 1 at a tap, 0 at a zero
+  phases = tf.reshape(phases * taps,
+                      [tf.shape(phases)[0], 9 * in_channels, -1])
   patches = tf.image.extract_patches(inputs, [1, 3, 3, 1], [1, 1, 1, 1],
                                      [1, 1, 1, 1], "SAME")
   return tf.nn.depth_to_space(tf.einsum("nhwk,nko->nhwo", patches, phases), 2)

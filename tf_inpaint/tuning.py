@@ -63,10 +63,13 @@ class GeneratorTuner:
     return len(tunable_layers(self.generator)) - tune_layers
 
   def _prior(self, tune_layers: int) -> dict:
-    """The prior kernels of the tuned layers, keyed by their place in G."""
+    """The prior kernels of the tuned layers, keyed by their place in G, in
+    the phase form that `strided_conv.conv2d_transpose_per_example` takes (a
+    permutation of the taps plus zeros: Adam and the penalty, elementwise,
+    see the same weights)."""
     layers = tunable_layers(self.generator)
     first = self._first_tuned(tune_layers)
-    return {i: layers[i].kernel for i in range(first, len(layers))}
+    return {i: layers[i].phases() for i in range(first, len(layers))}
 
   def features(self, z, tune_layers: int):
     """G's activations up to its first tuned layer, which tuning keeps."""
