@@ -306,6 +306,8 @@ BUNDLED_MODELS = {
     "svhn32": "svhn32",
     "celeba64_ce_center": "celeba64",
     "celeba64_ce_random": "celeba64",
+    "svhn32_ce_center": "svhn32",
+    "svhn32_ce_random": "svhn32",
     "celeba64_encoder": "celeba64",
     "svhn32_encoder": "svhn32",
     "dtd64": "dtd64",
@@ -320,7 +322,8 @@ INITS = ("auto", "encoder", "random")
 # Bundled generator -> the bundled context encoders (one per mask family) that
 # `bin/evaluate --methods=context_encoder` compares it with by default.
 BUNDLED_CONTEXT_ENCODERS = {
-    "celeba64": ("celeba64_ce_center", "celeba64_ce_random")}
+    "celeba64": ("celeba64_ce_center", "celeba64_ce_random"),
+    "svhn32": ("svhn32_ce_center", "svhn32_ce_random")}
 
 
 def resolve(model: str) -> str:
