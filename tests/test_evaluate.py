@@ -153,7 +153,8 @@ def test_repeated_names_are_refused(masks, methods, message):
 
 
 @pytest.mark.parametrize("model_name, mask, expected", [
-    ("celeba64", "center", {"tune_iters": 100, "blend": "poisson"}),
+    ("celeba64", "center", {"tune_iters": 100, "tune_layers": 4,
+                            "blend": "poisson"}),
     ("celeba64", "random80", {"tune_iters": 0, "blend": "biharmonic",
                               "blend_detail": 0.25}),
     ("svhn32", "left", {"tune_iters": 100, "blend": "poisson"}),

@@ -227,21 +227,26 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 
 
 def test_beyond_the_paper_defaults_only_where_measured():
-  tuned = inpaint.DEFAULT_TUNE_ITERS
+  tuned = {"tune_iters": inpaint.DEFAULT_TUNE_ITERS}
+  paper = {"tune_iters": 0}
+  all_layers = {**tuned, "tune_layers": 4, "tune_learning_rate": 1e-4,
+                "tune_penalty": 0.1}
   expected = {
-      ("celeba64", "random80"): (0, "biharmonic", 0.25),
-      ("celeba64", "pattern"): (0, "biharmonic", 0.5),
-      ("svhn32", "random80"): (0, "biharmonic", 0.25),
+      ("celeba64", "random80"): (paper, "biharmonic", 0.25),
+      ("celeba64", "pattern"): (paper, "biharmonic", 0.5),
+      ("svhn32", "random80"): (paper, "biharmonic", 0.25),
       ("svhn32", "pattern"): (tuned, "biharmonic", 0.5),
       ("svhn32", "left"): (tuned, "poisson", 1.0),
-      ("celeba64", "center"): (tuned, "poisson", 1.0),
+      ("celeba64", "center"): (all_layers, "poisson", 1.0),
       ("svhn32", "center"): (tuned, "biharmonic", 1.0),
       # Anything unmeasured (a run directory, a drawn hole) is the paper's.
-      ("runs/mine", "random80"): (0, "poisson", 1.0),
-      ("celeba64", "file"): (0, "poisson", 1.0)}
-  for (model, mask), (tune_iters, blend, detail) in expected.items():
+      ("runs/mine", "random80"): (paper, "poisson", 1.0),
+      ("celeba64", "file"): (paper, "poisson", 1.0)}
+  for (model, mask), (tuning, blend, detail) in expected.items():
     assert inpaint.default_options(model, mask) == {
-        "tune_iters": tune_iters, "blend": blend, "blend_detail": detail}
+        **tuning, "blend": blend, "blend_detail": detail}
+  for options in inpaint.TUNING_BY_DEFAULT.values():  # valid as a config
+    config.InpaintConfig(**options)
 
 
 def test_calling_inpaint_again_reuses_its_traced_search(nets, target):
