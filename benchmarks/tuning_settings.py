@@ -24,10 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import blend, config, data, inpaint, losses, masks, metrics, models  # pylint: disable=g-import-not-at-top
+from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags(num_images=8, iterations=200)
 flags.DEFINE_integer("tune_iters", 100, "Tuning iterations.")
@@ -46,23 +45,11 @@ def _scores(blended, contextual, images, mask):
 
 
 def _tuned(inpainter, options, z, images, mask):
-  """Tunes G from the search's z, a batch at a time as `Inpainter` does;
-  returns (blended images, contextual losses, seconds per image)."""
-  tuner = inpainter.tuner.reconfigured(options)
-  known = images * mask
-  weights = losses.context_weights(tf.constant(mask), options.weighting,
-                                   options.window_size)
+  """Tunes G from the search's z with `options`; returns the inpainting
+  result and its seconds per image (tuning, then scoring and blending)."""
   start = time.perf_counter()
-  generated = np.concatenate([
-      tuner.tune(tf.constant(z[i:i + options.batch_size]),
-                 tf.constant(known[i:i + options.batch_size]),
-                 weights[i:i + options.batch_size]).numpy()
-      for i in range(0, len(z), options.batch_size)])
-  seconds = (time.perf_counter() - start) / len(z)
-  contextual = losses.contextual_loss(tf.constant(generated),
-                                      tf.constant(known), weights).numpy()
-  return (blend.blend(known, generated, mask, options.blend,
-                      options.blend_detail), contextual, seconds)
+  result = inpainter.reconfigured(options).fill_from(z, images * mask, mask)
+  return result, (time.perf_counter() - start) / len(z)
 
 
 def main(argv):
@@ -100,9 +87,10 @@ def main(argv):
                                   tune_learning_rate=float(learning_rate),
                                   tune_penalty=float(penalty),
                                   tune_layers=int(layers[0]) if layers else 2)
-      blended, contextual, seconds = _tuned(inpainter, tuned, searched.z,
-                                            images, mask)
-      runs[f"tuned_{setting}"] = {**_scores(blended, contextual, images, mask),
+      result, seconds = _tuned(inpainter, tuned, searched.z, images, mask)
+      runs[f"tuned_{setting}"] = {**_scores(result.blended,
+                                            result.contextual_loss, images,
+                                            mask),
                                   "seconds_per_image": round(seconds, 2)}
       logging.info("%s, %s: %s", mask_name, setting, runs[f"tuned_{setting}"])
     report[mask_name] = runs

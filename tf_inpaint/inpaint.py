@@ -307,18 +307,41 @@ class Inpainter:
                                   global_step)
     # A step returns the losses of z before its update: score the final z,
     # which is what is returned, and keep per image the best restart.
-    contextual, perceptual, total = score(z, corrupted, weights, lam)
+    total = score(z, corrupted, weights, lam)[2]
     best = tf.argmin(tf.reshape(total, [-1, cfg.restarts]), axis=1,
                      output_type=tf.int32) + tf.range(
                          tf.shape(total)[0] // cfg.restarts) * cfg.restarts
-    chosen_z = tf.gather(z, best)
+    return self._outputs(tf.gather(z, best), images, masks, real)
+
+  def fill_from(self, z, images, masks) -> InpaintResult:
+    """The outputs for given latents `z` (N, z_dim), one per image, with no
+    search: G(z), tuned per image first when the config says so. A benchmark
+    tunes one search's z with many settings this way."""
+    images = np.asarray(images, np.float32)
+    masks = np.asarray(masks, np.float32)
+    batch = self.config.batch_size
+    parts = [self._outputs(tf.constant(z[i:i + batch], tf.float32),
+                           images[i:i + batch], masks[i:i + batch],
+                           len(images[i:i + batch]))
+             for i in range(0, len(images), batch)]
+    return InpaintResult(**{
+        name: np.concatenate([part[name] for part in parts])
+        for name in parts[0]})
+
+  def _outputs(self, z, images, masks, real) -> dict:
+    """InpaintResult fields for the first `real` rows of `images` filled
+    from their chosen `z`: tuned first if tune_iters, scored, blended."""
+    cfg = self.config
+    known = tf.constant(images * masks)
+    known_weights = losses.context_weights(tf.constant(masks), cfg.weighting,
+                                           cfg.window_size)
     if cfg.tune_iters:
-      generated = self.tuner.tune(chosen_z, known, known_weights)
-      contextual, perceptual, total = self._image_losses(
-          generated, known, known_weights, lam, perceptual=cfg.lam > 0)
-      best = tf.range(tf.shape(generated)[0])
+      generated = self.tuner.tune(z, known, known_weights)
     else:
-      generated = self.generator(chosen_z, training=False)
+      generated = self.generator(z, training=False)
+    scores = self._image_losses(generated, known, known_weights,
+                                tf.constant(cfg.lam, tf.float32),
+                                perceptual=cfg.lam > 0)
     generated = generated.numpy()
     overlay = blend_lib.overlay(images, generated, masks)
     blended = blend_lib.blend(images[:real] * masks[:real], generated[:real],
@@ -328,10 +351,9 @@ class Inpainter:
         "generated": generated[:real],
         "overlay": overlay[:real],
         "blended": blended,
-        "z": chosen_z.numpy()[:real],
-        "contextual_loss": tf.gather(contextual, best).numpy()[:real],
-        "perceptual_loss": tf.gather(perceptual, best).numpy()[:real],
-        "total_loss": tf.gather(total, best).numpy()[:real],
+        "z": z.numpy()[:real],
+        **{name: value.numpy()[:real] for name, value in zip(
+            ("contextual_loss", "perceptual_loss", "total_loss"), scores)},
     }
 
   def _write_panel(self, images, masks, originals, z, step):
