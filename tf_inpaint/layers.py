@@ -116,7 +116,7 @@ class StridedConv2D(FreezablePhases, layers.Conv2D):
                      padding="same", **kwargs)
 
   def convolution_op(self, inputs, kernel):
-    return strided_conv.conv2d(inputs, kernel, self.frozen_phases)
+    return strided_conv.conv2d(inputs, kernel, self.phases())
 
 
 class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
@@ -128,7 +128,7 @@ class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
 
   def call(self, inputs):
     outputs = strided_conv.conv2d_transpose(inputs, self.kernel,
-                                            self.frozen_phases)
+                                            self.phases())
     if self.use_bias:
       outputs = tf.nn.bias_add(outputs, self.bias)
     return outputs if self.activation is None else self.activation(outputs)

@@ -67,28 +67,24 @@ def _check_even(inputs):
                      f"{height}x{width}")
 
 
-def conv2d(inputs, kernel, phases=None):
+def conv2d(inputs, kernel, phases):
   """tf.nn.conv2d(inputs, kernel, 2, "SAME") for a (5, 5, in, out) kernel.
 
-  `phases`, if given, is `phase_kernel(kernel)` computed once: for frozen
-  weights, it saves rebuilding it at every call.
+  `phases` is `phase_kernel(kernel)`, passed in so that frozen weights
+  compute it once (layers.FreezablePhases); its gradient flows to `kernel`.
   """
   _check_even(inputs)
   # As tensors: a variable read inside tf.custom_gradient needs its own path.
-  kernel = tf.convert_to_tensor(kernel)
-  return _conv2d(inputs, kernel,
-                 phase_kernel(kernel) if phases is None else phases)
+  return _conv2d(inputs, tf.convert_to_tensor(kernel), phases)
 
 
-def conv2d_transpose(inputs, kernel, phases=None):
+def conv2d_transpose(inputs, kernel, phases):
   """Stride-2 SAME transposed convolution for a (5, 5, out, in) kernel.
 
-  `phases`: as for `conv2d`.
+  `phases`: `phase_kernel(kernel)`, as for `conv2d`.
   """
   _check_even(inputs)
-  kernel = tf.convert_to_tensor(kernel)
-  return _conv2d_transpose(inputs, kernel,
-                           phase_kernel(kernel) if phases is None else phases)
+  return _conv2d_transpose(inputs, tf.convert_to_tensor(kernel), phases)
 
 
 def conv2d_transpose_per_example(inputs, phases):
