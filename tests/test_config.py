@@ -58,6 +58,8 @@ def test_config_differences_names_each_changed_field():
     ({"blend_detail": float("nan")}, "blend_detail=nan"),
     ({"learning_rate": 0.0}, "learning_rate=0.0"),
     ({"lr_schedule": "step"}, "lr_schedule='step': expected one of"),
+    ({"combine_restarts": "median"},
+     "combine_restarts='median': expected one of"),
     ({"tune_iters": -1}, "tune_iters=-1: expected >= 0"),
     ({"tune_layers": 0}, "tune_layers=0: expected >= 1"),
     ({"tune_learning_rate": 0.0}, "tune_learning_rate=0.0: expected > 0"),

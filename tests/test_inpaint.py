@@ -79,6 +79,32 @@ def test_restarts_keep_the_lowest_final_loss(nets, target):
   assert np.any(several.total_loss < single.total_loss - 1e-4)
 
 
+@pytest.mark.parametrize("tune_iters", [0, 3])
+def test_mean_of_restarts_averages_every_restarts_fill(nets, target,
+                                                       tune_iters):
+  from tf_inpaint import losses  # pylint: disable=g-import-not-at-top
+  _, generator, discriminator = nets
+  _, y = target
+  mask = masks.make_masks("center", 4, 32)
+  settings = dict(iterations=10, restarts=3, tune_iters=tune_iters)
+  best = _inpainter(nets, **settings).inpaint(y, mask)
+  inpainter = _inpainter(nets, combine_restarts="mean", **settings)
+  mean = inpainter.inpaint(y, mask)
+  np.testing.assert_array_equal(mean.z, best.z)  # the same search
+  if not tune_iters:
+    final_z = inpainter._search_for(12)[0]  # pylint: disable=protected-access
+    fills = generator(final_z, training=False).numpy().reshape(4, 3, 32, 32, 3)
+    np.testing.assert_allclose(mean.generated, fills.mean(axis=1), atol=1e-5)
+  # Losses are those of the returned (averaged) fill; known pixels are kept.
+  contextual = losses.contextual_loss(mean.generated, y * mask, mask).numpy()
+  perceptual = losses.perceptual_loss(discriminator(mean.generated)).numpy()
+  np.testing.assert_allclose(mean.contextual_loss, contextual, rtol=1e-4)
+  np.testing.assert_allclose(mean.perceptual_loss, perceptual, rtol=1e-4)
+  known = np.broadcast_to(mask > 0, y.shape)
+  np.testing.assert_allclose(mean.blended[known], y[known], atol=1e-5)
+  assert not np.allclose(mean.generated, best.generated, atol=1e-3)
+
+
 def test_no_perceptual_is_lambda_zero(nets, target):
   _, y = target
   mask = masks.make_masks("center", 4, 32)

@@ -248,6 +248,7 @@ def config_differences(saved, requested, ignore=()) -> list[str]:
 WEIGHTINGS = ("importance", "binary")
 BLENDS = ("poisson", "biharmonic", "overlay")
 LR_SCHEDULES = ("constant", "cosine")
+RESTART_CHOICES = ("best", "mean")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,7 +264,12 @@ class InpaintConfig:
       5 % of the iterations, then a cosine decay to 0 (as StyleGAN2's
       projector ramps its learning rate up and down).
     beta1: Adam beta_1 for z.
-    restarts: random starts of z per image; the lowest final loss wins.
+    restarts: starts of z per image (random ones, or with an encoder its z
+      first); `combine_restarts` makes one fill of them.
+    combine_restarts: `best`: the restart with the lowest final loss (the
+      paper); `mean`: the average of the restarts' fills, an estimate of the
+      posterior mean, which minimises the expected squared error (higher
+      PSNR, blurrier where the restarts disagree; beyond the paper).
     batch_size: images optimised together (each with `restarts` z's).
     weighting: contextual-loss weights: `importance` (CVPR version: missing
       fraction of a window around each known pixel) or `binary` (the mask).
@@ -293,6 +299,8 @@ class InpaintConfig:
                                        metadata={"choices": LR_SCHEDULES})
   beta1: float = 0.9
   restarts: int = 1
+  combine_restarts: str = dataclasses.field(
+      default="best", metadata={"choices": RESTART_CHOICES})
   batch_size: int = 64
   weighting: str = dataclasses.field(default="importance",
                                      metadata={"choices": WEIGHTINGS})
@@ -317,6 +325,7 @@ class InpaintConfig:
     _require(0 <= self.blend_detail <= 1,
              f"blend_detail={self.blend_detail}: expected 0 to 1")
     _require_choice(self, "lr_schedule", LR_SCHEDULES)
+    _require_choice(self, "combine_restarts", RESTART_CHOICES)
     _require(self.tune_iters >= 0,
              f"tune_iters={self.tune_iters}: expected >= 0 (0 = no tuning)")
     _require(self.tune_layers >= 1,

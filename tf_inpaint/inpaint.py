@@ -38,12 +38,12 @@ class InpaintResult:
 
   Attributes:
     corrupted: the input with its holes shown black.
-    generated: G(z_hat).
+    generated: G(z_hat) (with combine_restarts=mean, the restarts' mean).
     overlay: M * y + (1 - M) * G(z_hat) (eq. 5).
     blended: the final image by the configured blend (eq. 6 for poisson).
-    z: the chosen latent vectors (N, z_dim).
+    z: the chosen latent vectors (N, z_dim): the best restart's.
     contextual_loss, perceptual_loss, total_loss: the losses of the
-      returned z (N,).
+      returned `generated` (N,).
   """
   corrupted: np.ndarray
   generated: np.ndarray
@@ -311,7 +311,8 @@ class Inpainter:
     best = tf.argmin(tf.reshape(total, [-1, cfg.restarts]), axis=1,
                      output_type=tf.int32) + tf.range(
                          tf.shape(total)[0] // cfg.restarts) * cfg.restarts
-    return self._outputs(tf.gather(z, best), images, masks, real)
+    return self._outputs(tf.gather(z, best), images, masks, real,
+                         z if cfg.combine_restarts == "mean" else None)
 
   def fill_from(self, z, images, masks) -> InpaintResult:
     """The outputs for given latents `z` (N, z_dim), one per image, with no
@@ -328,17 +329,24 @@ class Inpainter:
         name: np.concatenate([part[name] for part in parts])
         for name in parts[0]})
 
-  def _outputs(self, z, images, masks, real) -> dict:
+  def _outputs(self, z, images, masks, real, averaged_z=None) -> dict:
     """InpaintResult fields for the first `real` rows of `images` filled
-    from their chosen `z`: tuned first if tune_iters, scored, blended."""
+    from their chosen `z`: tuned first if tune_iters, scored, blended.
+    `averaged_z`: k rows per image whose fills are averaged instead
+    (combine_restarts=mean); `z` is then only what the result reports."""
     cfg = self.config
     known = tf.constant(images * masks)
     known_weights = losses.context_weights(tf.constant(masks), cfg.weighting,
                                            cfg.window_size)
+    fill_z = z if averaged_z is None else averaged_z
+    per_image = fill_z.shape[0] // len(images)
+    repeat = lambda a: tf.repeat(a, per_image, axis=0)
     if cfg.tune_iters:
-      generated = self.tuner.tune(z, known, known_weights)
+      generated = self.tuner.tune(fill_z, repeat(known), repeat(known_weights))
     else:
-      generated = self.generator(z, training=False)
+      generated = self.generator(fill_z, training=False)
+    generated = tf.reduce_mean(tf.reshape(
+        generated, [len(images), per_image, *generated.shape[1:]]), axis=1)
     scores = self._image_losses(generated, known, known_weights,
                                 tf.constant(cfg.lam, tf.float32),
                                 perceptual=cfg.lam > 0)
