@@ -24,7 +24,7 @@ from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import baselines, blend, config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
+from tf_inpaint import baselines, blend, config, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags()
 flags.DEFINE_enum("init", "auto", models.INITS, "Start of the z search.")
@@ -41,13 +41,10 @@ def _psnr_hole(images, filled, mask) -> float:
 
 def main(argv):
   del argv
-  model_config, train_config, generator, discriminator = models.load(
-      FLAGS.model, "dcgan")
+  model_config, generator, discriminator, images = (
+      common.load_model_and_validation_images())
   encoder_name, encoder = models.start_encoder(FLAGS.init, None, FLAGS.model,
                                                generator)
-  images, _ = data.read_images(FLAGS.images, model_config.image_size,
-                               data.training_crop(train_config),
-                               FLAGS.first_image, FLAGS.num_images)
   search = config.InpaintConfig(iterations=FLAGS.iterations, seed=FLAGS.seed)
   report = {"model": FLAGS.model, "encoder": encoder_name,
             "images": FLAGS.images, "first_image": FLAGS.first_image,

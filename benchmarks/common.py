@@ -57,3 +57,17 @@ def define_validation_flags(model="celeba64", num_images: int = 64,
   flags.DEFINE_integer("iterations", iterations, "Iterations of the z search.")
   flags.DEFINE_integer("seed", 0, "Seed of the masks and initial z.")
   flags.mark_flags_as_required(["images"])
+
+
+def load_model_and_validation_images():
+  """(model config, G, D, images) for the flags of `define_validation_flags`:
+  the DCGAN --model and its --images, framed as it was trained."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, models  # pylint: disable=g-import-not-at-top
+  given = flags.FLAGS
+  model_config, train_config, generator, discriminator = models.load(
+      given.model, "dcgan")
+  images, _ = data.read_images(given.images, model_config.image_size,
+                               data.training_crop(train_config),
+                               given.first_image, given.num_images)
+  return model_config, generator, discriminator, images

@@ -23,7 +23,7 @@ from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
+from tf_inpaint import config, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags()  # --iterations: of the random start
 flags.DEFINE_string("encoder", None, "Encoder trained for --model; default: "
@@ -44,13 +44,10 @@ def _run(generator, discriminator, encoder, images, mask, iterations):
 
 def main(argv):
   del argv
-  model_config, train_config, generator, discriminator = models.load(
-      FLAGS.model, "dcgan")
+  model_config, generator, discriminator, images = (
+      common.load_model_and_validation_images())
   _, encoder = models.start_encoder("encoder", FLAGS.encoder, FLAGS.model,
                                     generator)
-  images, _ = data.read_images(FLAGS.images, model_config.image_size,
-                               data.training_crop(train_config),
-                               FLAGS.first_image, FLAGS.num_images)
   report = {"model": FLAGS.model, "encoder": FLAGS.encoder,
             "images": FLAGS.images, "first_image": FLAGS.first_image,
             "num_images": len(images), "seed": FLAGS.seed}

@@ -26,7 +26,7 @@ from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import config, data, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
+from tf_inpaint import config, inpaint, masks, metrics, models  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags(num_images=8, iterations=200)
 flags.DEFINE_integer("tune_iters", 100, "Tuning iterations.")
@@ -54,11 +54,8 @@ def _tuned(inpainter, options, z, images, mask):
 
 def main(argv):
   del argv
-  model_config, train_config, generator, discriminator = models.load(
-      FLAGS.model, "dcgan")
-  images, _ = data.read_images(FLAGS.images, model_config.image_size,
-                               data.training_crop(train_config),
-                               FLAGS.first_image, FLAGS.num_images)
+  model_config, generator, discriminator, images = (
+      common.load_model_and_validation_images())
   encoder = (models.load_encoder(FLAGS.encoder, generator) if FLAGS.encoder
              else None)
   report = {"model": FLAGS.model, "images": FLAGS.images,

@@ -156,15 +156,17 @@ def test_repeated_names_are_refused(masks, methods, message):
     ("celeba64", "center", {"tune_iters": 100, "tune_layers": 4,
                             "blend": "poisson"}),
     ("celeba64", "random80", {"tune_iters": 0, "blend": "biharmonic",
-                              "blend_detail": 0.25}),
-    ("svhn32", "left", {"tune_iters": 100, "blend": "poisson"}),
+                              "blend_detail": 0.25, "restarts": 1}),
+    ("svhn32", "left", {"tune_iters": 100, "blend": "poisson",
+                        "restarts": 4, "combine_restarts": "mean"}),
     ("runs/mine", "random80", {"tune_iters": 0, "blend": "poisson",
                                "blend_detail": 1.0}),
 ])
 def test_ours_default_takes_bin_inpaints_defaults_for_the_model_and_mask(
     model_name, mask, expected):
   from tf_inpaint.config import InpaintConfig  # pylint: disable=g-import-not-at-top
-  given = InpaintConfig(iterations=7, tune_iters=3, blend="overlay")
+  given = InpaintConfig(iterations=7, tune_iters=3, blend="overlay",
+                        restarts=2)
   config = evaluate.ours_config("ours_default", given, model_name, mask)
   assert {k: getattr(config, k) for k in expected} == expected
   assert config.iterations == 7  # the search flags still apply

@@ -263,20 +263,22 @@ def test_beyond_the_paper_defaults_only_where_measured():
   paper = {"tune_iters": 0}
   all_layers = {**tuned, "tune_layers": 4, "tune_learning_rate": 1e-4,
                 "tune_penalty": 0.1}
+  one_start = {"restarts": 1, "combine_restarts": "best"}
+  mean_of_4 = {"restarts": 4, "combine_restarts": "mean"}
   expected = {
-      ("celeba64", "random80"): (paper, "biharmonic", 0.25),
-      ("celeba64", "pattern"): (paper, "biharmonic", 0.5),
-      ("svhn32", "random80"): (paper, "biharmonic", 0.25),
-      ("svhn32", "pattern"): (tuned, "biharmonic", 0.5),
-      ("svhn32", "left"): (tuned, "poisson", 1.0),
-      ("celeba64", "center"): (all_layers, "poisson", 1.0),
-      ("svhn32", "center"): (tuned, "biharmonic", 1.0),
+      ("celeba64", "random80"): (paper, one_start, "biharmonic", 0.25),
+      ("celeba64", "pattern"): (paper, one_start, "biharmonic", 0.5),
+      ("svhn32", "random80"): (paper, one_start, "biharmonic", 0.25),
+      ("svhn32", "pattern"): (tuned, one_start, "biharmonic", 0.5),
+      ("svhn32", "left"): (tuned, mean_of_4, "poisson", 1.0),
+      ("celeba64", "center"): (all_layers, one_start, "poisson", 1.0),
+      ("svhn32", "center"): (tuned, mean_of_4, "biharmonic", 1.0),
       # Anything unmeasured (a run directory, a drawn hole) is the paper's.
-      ("runs/mine", "random80"): (paper, "poisson", 1.0),
-      ("celeba64", "file"): (paper, "poisson", 1.0)}
-  for (model, mask), (tuning, blend, detail) in expected.items():
+      ("runs/mine", "random80"): (paper, one_start, "poisson", 1.0),
+      ("celeba64", "file"): (paper, one_start, "poisson", 1.0)}
+  for (model, mask), (tuning, starts, blend, detail) in expected.items():
     assert inpaint.default_options(model, mask) == {
-        **tuning, "blend": blend, "blend_detail": detail}
+        **tuning, **starts, "blend": blend, "blend_detail": detail}
   for options in inpaint.TUNING_BY_DEFAULT.values():  # valid as a config
     config.InpaintConfig(**options)
 

@@ -68,6 +68,10 @@ TUNING_BY_DEFAULT = {
                              "tune_penalty": 0.1},
     **{(model, mask): {"tune_iters": DEFAULT_TUNE_ITERS} for model, mask in (
         ("svhn32", "center"), ("svhn32", "pattern"), ("svhn32", "left"))}}
+# Several starts per image with their fills averaged (--restarts,
+# --combine_restarts=mean): +0.47 dB hole PSNR on SVHN's center block, +0.78
+# on its left half, at 4x the search's time (README):
+MEAN_OF_RESTARTS_BY_DEFAULT = {("svhn32", "center"): 4, ("svhn32", "left"): 4}
 # The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
 BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("celeba64", "pattern"),
                                ("svhn32", "center"), ("svhn32", "random80"),
@@ -82,7 +86,10 @@ BLEND_DETAIL_BY_DEFAULT = {("celeba64", "random80"): 0.25,
 def default_options(model: str, mask: str) -> dict:
   """The InpaintConfig fields `bin/inpaint` sets for a model and mask when
   their flags are not given."""
+  restarts = MEAN_OF_RESTARTS_BY_DEFAULT.get((model, mask))
   return {"tune_iters": 0, **TUNING_BY_DEFAULT.get((model, mask), {}),
+          "restarts": restarts or 1,
+          "combine_restarts": "mean" if restarts else "best",
           "blend": ("biharmonic" if (model, mask) in
                     BIHARMONIC_BLEND_BY_DEFAULT else "poisson"),
           "blend_detail": BLEND_DETAIL_BY_DEFAULT.get((model, mask), 1.0)}
