@@ -102,10 +102,12 @@ class FreezablePhases:
     """Only for private copies that are never trained (models.frozen_copy)."""
     self.frozen_phases = tf.constant(strided_conv.phase_kernel(self.kernel))
 
-  def phases(self):
-    """The phase kernel: computed once if frozen, else from the kernel."""
-    return (strided_conv.phase_kernel(self.kernel)
-            if self.frozen_phases is None else self.frozen_phases)
+  def phases(self, kernel=None):
+    """The phase kernel: computed once if frozen, else from `kernel` (the
+    tensor the convolution uses, read once) or the layer's own."""
+    if self.frozen_phases is not None:
+      return self.frozen_phases
+    return strided_conv.phase_kernel(self.kernel if kernel is None else kernel)
 
 
 class StridedConv2D(FreezablePhases, layers.Conv2D):
@@ -116,7 +118,8 @@ class StridedConv2D(FreezablePhases, layers.Conv2D):
                      padding="same", **kwargs)
 
   def convolution_op(self, inputs, kernel):
-    return strided_conv.conv2d(inputs, kernel, self.phases())
+    kernel = tf.convert_to_tensor(kernel)
+    return strided_conv.conv2d(inputs, kernel, self.phases(kernel))
 
 
 class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
@@ -127,8 +130,9 @@ class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
                      padding="same", **kwargs)
 
   def call(self, inputs):
-    outputs = strided_conv.conv2d_transpose(inputs, self.kernel,
-                                            self.phases())
+    kernel = tf.convert_to_tensor(self.kernel)
+    outputs = strided_conv.conv2d_transpose(inputs, kernel,
+                                            self.phases(kernel))
     if self.use_bias:
       outputs = tf.nn.bias_add(outputs, self.bias)
     return outputs if self.activation is None else self.activation(outputs)
