@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from tf_inpaint import config, data, inpaint, masks, models, photos
+from tf_inpaint import config, data, inpaint, masks, models, photos, precision
 from tf_inpaint.errors import InputError
 
 
@@ -74,8 +74,8 @@ class InpaintingModel:
       progress: show a progress bar of the search.
       on_progress: optional callable given the fraction of the search done.
       **options: InpaintConfig fields (iterations, restarts, lam, blend,
-        tune_iters, seed, batch_size, ...); the rest keep bin/inpaint's
-        defaults.
+        tune_iters, seed, batch_size, precision, ...); the rest keep
+        bin/inpaint's defaults.
     Returns:
       A PhotoResult, or a list of them for a batch.
     Raises:
@@ -134,7 +134,7 @@ class InpaintingModel:
     # A drawn hole is no named mask: the defaults of --mask=file.
     options = {**inpaint.default_options(self.name, "file"), **options}
     try:
-      return config.InpaintConfig(**options)
+      return precision.resolved(config.InpaintConfig(**options))
     except ValueError as e:
       raise InputError(str(e)) from e
 

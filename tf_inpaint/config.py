@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from tf_inpaint.errors import InputError
+from tf_inpaint.precision import PRECISIONS
 
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
@@ -129,6 +130,10 @@ class TrainConfig:
     init_from: warm start: a bundled model, run directory or exported model
       of the same architecture and size whose G, D (and EMA G) a new run
       starts from, with fresh optimizers; None starts from random weights.
+    precision: `float32`, `mixed_bfloat16` (bf16 compute, float32 weights;
+      fast on CPUs with AVX512-BF16 or AMX), `mixed_float16` (GPUs, with
+      loss scaling) or `auto` (bf16 where the hardware has it, else float32;
+      a resumed run keeps the precision it started with).
   """
   dataset: str
   data_dir: str | None = None
@@ -151,13 +156,15 @@ class TrainConfig:
   image_every: int = 500
   ema_decay: float = 0.999
   init_from: str | None = None
+  precision: str = dataclasses.field(default="auto",
+                                     metadata={"choices": PRECISIONS})
 
   # Fields that may change when a run is continued: they set how long and how
   # often, not what is computed.
   RESUMABLE_FIELDS = ("steps", "checkpoint_every", "summary_every",
                       "image_every")
   # What a config.json written before a field existed meant by leaving it out.
-  LEGACY_VALUES = {"ema_decay": 0.0}
+  LEGACY_VALUES = {"ema_decay": 0.0, "precision": "float32"}
 
   def __post_init__(self):
     _require(bool(self.dataset), "dataset: expected a dataset spec, got ''")
@@ -168,6 +175,7 @@ class TrainConfig:
     _require_choice(self, "crop", CROPS)
     _require_choice(self, "augment", AUGMENTATIONS)
     _require_choice(self, "strategy", STRATEGIES)
+    _require_choice(self, "precision", PRECISIONS)
     _require_positive(self, "batch_size", "steps", "checkpoint_every",
                       "summary_every", "image_every")
     _require_adam(self)
@@ -291,6 +299,9 @@ class InpaintConfig:
     seed: seed of the initial z's (and, in bin/inpaint and bin/evaluate, of
       the masks).
     image_every: iterations between TensorBoard image panels.
+    precision: what G and D compute in, as TrainConfig.precision; z, the
+      losses, tuning and the blend stay float32. bf16 results depend on the
+      batch size up to bf16 rounding, float32 ones do not.
   """
   lam: float = 0.003
   iterations: int = 1500
@@ -314,8 +325,11 @@ class InpaintConfig:
   tune_penalty: float = 10.0
   seed: int = 0
   image_every: int = 100
+  precision: str = dataclasses.field(default="float32",
+                                     metadata={"choices": PRECISIONS})
 
   def __post_init__(self):
+    _require_choice(self, "precision", PRECISIONS)
     _require(self.lam >= 0, f"lam={self.lam}: expected >= 0")
     _require_positive(self, "iterations", "restarts", "batch_size",
                       "image_every")

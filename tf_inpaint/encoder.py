@@ -46,7 +46,7 @@ class Encoder(blocks.BuiltFromConfig, keras.Model):
     self.flatten = layers.Flatten(name="flatten")
     self.to_z = layers.Dense(config.z_dim,
                              kernel_initializer=blocks.kernel_init(),
-                             name="to_z")
+                             name="to_z", dtype="float32")  # z is float32
 
   def call(self, images, masks, training=False):
     x = tf.concat([masks * images, masks], axis=-1)

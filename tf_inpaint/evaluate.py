@@ -10,6 +10,7 @@ from tf_inpaint import context_encoder
 from tf_inpaint import masks as masks_lib
 from tf_inpaint import metrics
 from tf_inpaint import models
+from tf_inpaint import precision as precision_lib
 from tf_inpaint.config import InpaintConfig
 from tf_inpaint.errors import InputError
 from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter, default_options
@@ -182,7 +183,9 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
   size = images[:1].shape[1]
   part = max(1, inpaint_config.batch_size)
   if set(methods) & set(OURS):  # one frozen copy for every run of ours
-    generator, discriminator = models.frozen_copy(generator, discriminator)
+    generator, discriminator = models.frozen_copy(
+        generator, discriminator,
+        precision_lib.resolve(inpaint_config.precision))
   encoders = {mask: context_encoder.for_mask(context_encoders, mask, size)
               for mask in mask_names if "context_encoder" in methods}
   for mask_name in mask_names:

@@ -21,6 +21,7 @@ from absl import logging
 from tf_inpaint import blend as blend_lib
 from tf_inpaint import losses
 from tf_inpaint import models
+from tf_inpaint import precision as precision_lib
 from tf_inpaint import summaries
 from tf_inpaint import tuning
 from tf_inpaint.config import InpaintConfig
@@ -116,16 +117,18 @@ class Inpainter:
         start is then E(image, mask) instead of a random z.
       frozen: G and D are already private copies from `models.frozen_copy`
         (one loaded model's Inpainters share them; a copy per Inpainter
-        costs about 30 MB that TensorFlow does not give back).
+        costs about 30 MB that TensorFlow does not give back), in the
+        config's precision.
     Raises:
       InputError: if `encoder` was trained for another generator.
     """
     if encoder is not None:
       models.check_encoder_fits(encoder.config, generator, "encoder")
+    config = precision_lib.resolved(config)
     # Private frozen copies: faster, and the caller's networks stay untouched.
     self.generator, self.discriminator = (
         (generator, discriminator) if frozen
-        else models.frozen_copy(generator, discriminator))
+        else models.frozen_copy(generator, discriminator, config.precision))
     self.encoder = encoder
     self.tuner = tuning.GeneratorTuner(self.generator, self.discriminator,
                                        config, self._image_losses)
@@ -138,7 +141,13 @@ class Inpainter:
                    progress: bool | None = None) -> "Inpainter":
     """This Inpainter with other options, sharing its networks and traced
     functions: a page whose user changes the options builds nothing new for
-    shapes it has seen (memory stays flat)."""
+    shapes it has seen (memory stays flat). Another precision needs other
+    networks: a new Inpainter then."""
+    config = precision_lib.resolved(config)
+    if config.precision != self.config.precision:
+      return Inpainter(self.generator, self.discriminator, config,
+                       self.progress if progress is None else progress,
+                       self.encoder)
     other = copy.copy(self)  # shallow: the same G, D, encoder and searches
     other.config = config
     other.progress = self.progress if progress is None else progress

@@ -95,12 +95,21 @@ def track_for_checkpoints(model: keras.Model, name: str, make_layer,
 
 
 class FreezablePhases:
-  """Lets a layer whose weights will not change compute its phase kernel once."""
+  """A 5x5 stride-2 layer computed in the phase form or by TensorFlow's own
+  kernels (`conv_impl`, chosen per layer by `conv_choice`), which lets a
+  layer whose weights will not change compute its phase kernel once."""
   frozen_phases = None
+  conv_impl = "phase"  # or "native"; set before the layer is traced
+  input_shape_seen = None  # (H, W, C) of the input it was built for
+
+  def build(self, input_shape):
+    self.input_shape_seen = tuple(input_shape[1:])
+    super().build(input_shape)
 
   def freeze_phases(self) -> None:
     """Only for private copies that are never trained (models.frozen_copy)."""
-    self.frozen_phases = tf.constant(strided_conv.phase_kernel(self.kernel))
+    self.frozen_phases = tf.cast(strided_conv.phase_kernel(self.kernel),
+                                 self.compute_dtype)
 
   def phases(self, kernel=None):
     """The phase kernel: computed once if frozen, else from `kernel` (the
@@ -118,6 +127,8 @@ class StridedConv2D(FreezablePhases, layers.Conv2D):
                      padding="same", **kwargs)
 
   def convolution_op(self, inputs, kernel):
+    if self.conv_impl == "native":
+      return super().convolution_op(inputs, kernel)
     kernel = tf.convert_to_tensor(kernel)
     return strided_conv.conv2d(inputs, kernel, self.phases(kernel))
 
@@ -130,6 +141,8 @@ class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
                      padding="same", **kwargs)
 
   def call(self, inputs):
+    if self.conv_impl == "native":
+      return super().call(inputs)
     kernel = tf.convert_to_tensor(self.kernel)
     outputs = strided_conv.conv2d_transpose(inputs, kernel,
                                             self.phases(kernel))
@@ -153,8 +166,11 @@ def add_upsampling(model: keras.Model, config: ModelConfig,
           kernel_initializer=kernel_init(), name=name), steps)
   model.upsample_norms = track_for_checkpoints(
       model, "upsample_norm", lambda i, name: batch_norm(name), steps)
+  # float32 under a mixed policy: the image's 256 levels need more than
+  # bfloat16's 8 bits of mantissa, and the layer is a small share of G's work.
   model.to_image = StridedConv2DTranspose(
-      config.channels, kernel_initializer=kernel_init(), name="to_image")
+      config.channels, kernel_initializer=kernel_init(), name="to_image",
+      dtype="float32")
 
 
 def upsample_to_image(model: keras.Model, x, training: bool):

@@ -24,6 +24,7 @@ from tf_inpaint import context_encoder
 from tf_inpaint import encoder as encoder_lib
 from tf_inpaint import layers as blocks
 from tf_inpaint import networks
+from tf_inpaint import precision as precision_lib
 from tf_inpaint.config import ModelConfig
 from tf_inpaint.errors import InputError
 
@@ -127,24 +128,28 @@ def architecture(config: ModelConfig) -> Architecture:
   return row
 
 
-def build_generator(config: ModelConfig, name: str = "generator"):
-  """Creates the architecture's G with its weights."""
+def build_generator(config: ModelConfig, name: str = "generator",
+                    precision: str = "float32"):
+  """Creates the architecture's G with its weights, computing in `precision`
+  (a resolved `precision.PRECISIONS` value; weights are float32 in any)."""
   row = architecture(config)
-  generator = row.generator(config, name=name)
+  with precision_lib.policy(precision):
+    generator = row.generator(config, name=name)
   generator(*row.generator.example_inputs(config))
   return generator
 
 
-def build(config: ModelConfig):
+def build(config: ModelConfig, precision: str = "float32"):
   """Creates G and D with their weights, ready to restore or train.
 
   D is None for an architecture trained without one.
   """
   row = architecture(config)
-  generator = build_generator(config)
+  generator = build_generator(config, precision=precision)
   if not row.adversarial:
     return generator, None
-  discriminator = networks.Discriminator(config, name="discriminator")
+  with precision_lib.policy(precision):
+    discriminator = networks.Discriminator(config, name="discriminator")
   discriminator(generator(*row.generator.example_inputs(config)))
   return generator, discriminator
 
@@ -280,14 +285,17 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
     targets[path].assign(weight)
 
 
-def frozen_copy(generator: keras.Model, discriminator: keras.Model = None):
+def frozen_copy(generator: keras.Model, discriminator: keras.Model = None,
+                precision: str | None = None):
   """Copies of G and D (if given) for inference only, phase kernels computed once.
 
   Inpainting calls G and D thousands of times with fixed weights; rebuilding
   the phase kernels each time dominates small batches. Copies, so the
-  originals stay trainable and no cache can go stale.
+  originals stay trainable and no cache can go stale. They compute in
+  `precision` (resolved), by default in G's own.
   """
-  copy_g, copy_d = build(generator.config)
+  copy_g, copy_d = build(generator.config,
+                         precision or precision_lib.of_model(generator))
   if discriminator is None:
     copy_d = None
   for source, target in ((generator, copy_g), (discriminator, copy_d)):

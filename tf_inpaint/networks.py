@@ -50,8 +50,9 @@ class Discriminator(blocks.BuiltFromConfig, keras.Model):
     self.config = config
     blocks.add_downsampling(self, config)
     self.flatten = layers.Flatten(name="flatten")
+    # float32 under a mixed policy: the losses take sigmoids and logs of it.
     self.to_logit = layers.Dense(1, kernel_initializer=blocks.kernel_init(),
-                                 name="to_logit")
+                                 name="to_logit", dtype="float32")
 
   def call(self, images, training=False):
     return self.to_logit(self.flatten(blocks.downsample_image(self, images,

@@ -28,6 +28,7 @@ from tf_inpaint import data
 from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import outputs
+from tf_inpaint import precision as precision_lib
 from tf_inpaint import summaries
 from tf_inpaint.errors import InputError, WorkerLostError
 
@@ -81,6 +82,18 @@ def remove_checkpoint_debris(directory: str) -> None:
       if name.endswith("_temp") and os.path.isdir(path):
         logging.warning("Removing %s, left by an interrupted save", path)
         shutil.rmtree(path, ignore_errors=True)
+
+
+def resolve_precision(run_dir: str, requested: str) -> str:
+  """What `requested` means for this run: `auto` keeps the precision a run
+  being resumed started with (float32 for runs older than the setting),
+  anything else is checked against the machine (`precision.resolve`)."""
+  if requested == "auto" and os.path.isfile(
+      os.path.join(run_dir, config_lib.CONFIG_FILENAME)):
+    _, saved = config_lib.load_run_config(run_dir)
+    if saved is not None:
+      return saved.precision
+  return precision_lib.resolve(requested)
 
 
 def default_log_dir(run_dir: str) -> str:
@@ -162,7 +175,9 @@ class Trainer:
                                    cfg.first_image, cfg.num_images,
                                    cfg.per_subfolder)
     # config.json records what was used, not `auto`.
-    self.train_config = cfg = data.resolve_auto(self.source, train_config)
+    self.train_config = cfg = dataclasses.replace(
+        data.resolve_auto(self.source, train_config),
+        precision=resolve_precision(run_dir, train_config.precision))
     data.check_batch_size(self.source, cfg.batch_size)
     if cfg.init_from:
       check_warm_start_source(cfg.init_from, model_config)
@@ -175,18 +190,13 @@ class Trainer:
     keras.utils.set_random_seed(cfg.seed)
     with self.strategy.scope():
       self.generator, self.discriminator = models.build(
-          self.model_config)
-      self.g_optimizer = keras.optimizers.Adam(cfg.learning_rate,
-                                               beta_1=cfg.beta1)
-      # Built eagerly: building inside the first strategy.run fails to trace.
-      self.g_optimizer.build(self.generator.trainable_variables)
-      self.d_optimizer = None
-      if self.discriminator is not None:
-        self.d_optimizer = keras.optimizers.Adam(cfg.learning_rate,
-                                                 beta_1=cfg.beta1)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+          self.model_config, cfg.precision)
+      self.g_optimizer = self._optimizer(self.generator)
+      self.d_optimizer = (None if self.discriminator is None else
+                          self._optimizer(self.discriminator))
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-      self.ema_generator = (models.build_generator(self.model_config)
+      self.ema_generator = (models.build_generator(
+          self.model_config, precision=cfg.precision)
                             if cfg.ema_decay else None)
     tracked = dict(generator=self.generator, discriminator=self.discriminator,
                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
@@ -202,6 +212,17 @@ class Trainer:
         max_to_keep=_CHECKPOINTS_KEPT)
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
     self.objective = models.make_objective(self.model_config, cfg.seed)
+
+  def _optimizer(self, network: keras.Model):
+    """Adam for `network`, built eagerly (building inside the first
+    strategy.run fails to trace); float16 compute adds loss scaling, which
+    keeps small gradients from underflowing."""
+    cfg = self.train_config
+    optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
+    if cfg.precision == "mixed_float16":
+      optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(network.trainable_variables)
+    return optimizer
 
   def _replica_step(self, real, step, stop_vote):
     cfg = self.train_config
@@ -223,14 +244,16 @@ class Trainer:
       g_loss = tf.nn.compute_average_loss(
           self.objective.generator_loss(fake_logits, extras),
           global_batch_size=cfg.batch_size)
+    # scale_loss is the identity except under loss scaling (float16).
     g_vars = self.generator.trainable_variables
-    self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars),
-                                         g_vars))
+    self.g_optimizer.apply_gradients(zip(
+        g_tape.gradient(self.g_optimizer.scale_loss(g_loss), g_vars), g_vars))
     metrics = {"g_loss": g_loss}
     if adversarial:
       d_vars = self.discriminator.trainable_variables
-      self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars),
-                                           d_vars))
+      self.d_optimizer.apply_gradients(zip(
+          d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_vars),
+          d_vars))
       metrics.update(
           d_loss=d_loss,
           d_real=tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,

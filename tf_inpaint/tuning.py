@@ -72,13 +72,14 @@ class GeneratorTuner:
     return {i: layers[i].phases() for i in range(first, len(layers))}
 
   def features(self, z, tune_layers: int):
-    """G's activations up to its first tuned layer, which tuning keeps."""
+    """G's activations up to its first tuned layer, which tuning keeps; as
+    float32, the tuned layers' precision under any policy."""
     g = self.generator
     x = tf.nn.relu(g.project_norm(g.reshape(g.project(z)), training=False))
     first = self._first_tuned(tune_layers)
     for conv, norm in zip(g.upsample[:first], g.upsample_norms[:first]):
       x = tf.nn.relu(norm(conv(x), training=False))
-    return x
+    return tf.cast(x, tf.float32)
 
   def images(self, features, weights):
     """G's tuned layers with each image's own `weights` (stacked per image)."""
@@ -87,7 +88,8 @@ class GeneratorTuner:
     for index in sorted(weights):
       x = strided_conv.conv2d_transpose_per_example(x, weights[index])
       if index < len(g.upsample):
-        x = tf.nn.relu(g.upsample_norms[index](x, training=False))
+        x = tf.nn.relu(tf.cast(g.upsample_norms[index](x, training=False),
+                               tf.float32))
     return tf.tanh(tf.nn.bias_add(x, g.to_image.bias))
 
   def penalty(self, weights):

@@ -124,6 +124,7 @@ def define_inpaint_flags(exclude=()) -> None:
 def settings_defaults() -> dict:
   """What a stopped bin/inpaint or bin/evaluate run (or a shard to merge)
   written before an InpaintConfig field existed is taken to have used: the
-  field's default."""
-  from tf_inpaint import config  # pylint: disable=g-import-not-at-top
-  return {"inpaint_config": dataclasses.asdict(config.InpaintConfig())}
+  field's default (for precision, what runs computed in before it)."""
+  from tf_inpaint import config, precision  # pylint: disable=g-import-not-at-top
+  return {"inpaint_config": {**dataclasses.asdict(config.InpaintConfig()),
+                             "precision": precision.LEGACY}}

@@ -194,7 +194,7 @@ def _join_parts(staging: str, ordered: list) -> None:
 
 
 def main() -> None:
-  from tf_inpaint import data, evaluate, models, outputs, shards  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, evaluate, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
                        _join_parts, defaults=config_flags.settings_defaults())
@@ -203,8 +203,10 @@ def main() -> None:
   for flag in ("model", "images"):
     if not FLAGS[flag].value:
       raise errors.InputError(f"{flag}: required (unless --merge)")
-  inpaint_config = config_flags.config_from_flags(
-      config.InpaintConfig, exclude=("image_every",))
+  inpaint_config = precision.resolved(config_flags.config_from_flags(
+      config.InpaintConfig, exclude=("image_every",)))
+  print(precision.describe(FLAGS.precision, inpaint_config.precision),
+        flush=True)
   evaluate.check_names(FLAGS.masks, FLAGS.methods)
   shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
   inputs = [("model", models.resolve(FLAGS.model))]

@@ -258,13 +258,13 @@ def main() -> None:
   searched = None if FLAGS.merge else config_flags.config_from_flags(
       config.InpaintConfig)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import data, inpaint, metrics, models, outputs, shards  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, inpaint, metrics, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "inpaint",
                        _join_parts, defaults=config_flags.settings_defaults())
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
-  inpaint_config = _with_defaults(searched)
+  inpaint_config = precision.resolved(_with_defaults(searched))
   if FLAGS.mask_file and FLAGS.mask != "file":
     if FLAGS["mask"].present:
       raise errors.InputError(f"mask_file={FLAGS.mask_file}: read only with "
@@ -325,6 +325,8 @@ def main() -> None:
       print(f"Inpainting {stop - first} images{where} with {FLAGS.model}, "
             f"mask {FLAGS.mask}, {'encoder' if encoder else 'random'} start; "
             f"TensorBoard: tensorboard --logdir {logdir}", flush=True)
+      print(precision.describe(FLAGS.precision, inpaint_config.precision),
+            flush=True)
     writer = None if nothing_missing else tf.summary.create_file_writer(logdir)
     inpainter = inpaint.Inpainter(generator, discriminator, inpaint_config,
                                   progress=True, encoder=encoder)

@@ -53,7 +53,7 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 
 
 def main() -> None:
-  from tf_inpaint import cluster, models, train  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import cluster, models, precision, train  # pylint: disable=g-import-not-at-top
   train_config = config_flags.config_from_flags(config.TrainConfig)
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
@@ -68,6 +68,8 @@ def main() -> None:
   trainer = train.Trainer(model_config, train_config, run_dir, FLAGS.logdir)
   print(f"Training into {run_dir}; TensorBoard: tensorboard --logdir "
         f"{trainer.log_dir}", flush=True)
+  print(precision.describe(FLAGS.precision, trainer.train_config.precision),
+        flush=True)
   metrics = trainer.train()
   if trainer.interrupted:
     # A scheduler must tell an interrupted run from a finished one.
