@@ -244,16 +244,18 @@ class Trainer:
       g_loss = tf.nn.compute_average_loss(
           self.objective.generator_loss(fake_logits, extras),
           global_batch_size=cfg.batch_size)
-    # scale_loss is the identity except under loss scaling (float16).
+      # The identity except under loss scaling (float16); on the tapes.
+      scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
+      if adversarial:
+        scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
     g_vars = self.generator.trainable_variables
     self.g_optimizer.apply_gradients(zip(
-        g_tape.gradient(self.g_optimizer.scale_loss(g_loss), g_vars), g_vars))
+        g_tape.gradient(scaled_g_loss, g_vars), g_vars))
     metrics = {"g_loss": g_loss}
     if adversarial:
       d_vars = self.discriminator.trainable_variables
       self.d_optimizer.apply_gradients(zip(
-          d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_vars),
-          d_vars))
+          d_tape.gradient(scaled_d_loss, d_vars), d_vars))
       metrics.update(
           d_loss=d_loss,
           d_real=tf.reduce_sum(tf.sigmoid(real_logits)) / cfg.batch_size,
