@@ -1,7 +1,12 @@
 """Test setup: two logical CPUs for strategy tests, quiet TF, shared helpers."""
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The kernel choices measured by tests (conv_choice.py) go to a cache of the
+# test session's own, shared by its commands, never the user's.
+os.environ["TF_INPAINT_CACHE_DIR"] = tempfile.mkdtemp(
+    prefix="tf_inpaint_test_cache_")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top

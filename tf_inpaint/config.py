@@ -12,6 +12,10 @@ from typing import Any
 from tf_inpaint.errors import InputError
 from tf_inpaint.precision import PRECISIONS
 
+# How 5x5 stride-2 layers are computed (conv_choice.py); results are equal up
+# to float rounding.
+CONV_IMPLS = ("auto", "phase", "native")
+
 SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
 AUGMENTATIONS = ("auto", "none", "flip", "flip_rot90", "digits")
@@ -134,6 +138,10 @@ class TrainConfig:
       fast on CPUs with AVX512-BF16 or AMX), `mixed_float16` (GPUs, with
       loss scaling) or `auto` (bf16 where the hardware has it, else float32;
       a resumed run keeps the precision it started with).
+    conv_impl: how the 5x5 stride-2 layers are computed: `phase` (on the
+      forward convolution kernel), `native` (TensorFlow's own kernels) or
+      `auto` (per layer the faster, measured once per machine and cached);
+      results are equal up to float rounding.
   """
   dataset: str
   data_dir: str | None = None
@@ -158,11 +166,13 @@ class TrainConfig:
   init_from: str | None = None
   precision: str = dataclasses.field(default="auto",
                                      metadata={"choices": PRECISIONS})
+  conv_impl: str = dataclasses.field(default="auto",
+                                     metadata={"choices": CONV_IMPLS})
 
   # Fields that may change when a run is continued: they set how long and how
-  # often, not what is computed.
+  # often, or how fast, not what is computed.
   RESUMABLE_FIELDS = ("steps", "checkpoint_every", "summary_every",
-                      "image_every")
+                      "image_every", "conv_impl")
   # What a config.json written before a field existed meant by leaving it out.
   LEGACY_VALUES = {"ema_decay": 0.0, "precision": "float32"}
 
@@ -176,6 +186,7 @@ class TrainConfig:
     _require_choice(self, "augment", AUGMENTATIONS)
     _require_choice(self, "strategy", STRATEGIES)
     _require_choice(self, "precision", PRECISIONS)
+    _require_choice(self, "conv_impl", CONV_IMPLS)
     _require_positive(self, "batch_size", "steps", "checkpoint_every",
                       "summary_every", "image_every")
     _require_adam(self)
@@ -302,6 +313,9 @@ class InpaintConfig:
     precision: what G and D compute in, as TrainConfig.precision; z, the
       losses, tuning and the blend stay float32. bf16 results depend on the
       batch size up to bf16 rounding, float32 ones do not.
+    conv_impl: as TrainConfig.conv_impl; `auto` measures at `batch_size`
+      (times `restarts`) rows, so the choice, and the results, do not depend
+      on how many images a call gets.
   """
   lam: float = 0.003
   iterations: int = 1500
@@ -327,9 +341,12 @@ class InpaintConfig:
   image_every: int = 100
   precision: str = dataclasses.field(default="float32",
                                      metadata={"choices": PRECISIONS})
+  conv_impl: str = dataclasses.field(default="auto",
+                                     metadata={"choices": CONV_IMPLS})
 
   def __post_init__(self):
     _require_choice(self, "precision", PRECISIONS)
+    _require_choice(self, "conv_impl", CONV_IMPLS)
     _require(self.lam >= 0, f"lam={self.lam}: expected >= 0")
     _require_positive(self, "iterations", "restarts", "batch_size",
                       "image_every")

@@ -19,6 +19,7 @@ import tensorflow as tf
 from absl import logging
 
 from tf_inpaint import blend as blend_lib
+from tf_inpaint import conv_choice
 from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import precision as precision_lib
@@ -182,6 +183,11 @@ class Inpainter:
     cfg = self.config
     key = (rows, cfg.beta1, cfg.lam > 0)
     if key not in self._searches:
+      # Before tracing; measured at the configured batch, so that the choice
+      # (and every result) is the same however many images a call gets.
+      conv_choice.choose([self.generator, self.discriminator],
+                         cfg.batch_size * cfg.restarts, train_kernels=False,
+                         conv_impl=cfg.conv_impl)
       z = tf.Variable(tf.zeros([rows, self.z_dim]), name="z")
       optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
       optimizer.build([z])

@@ -24,6 +24,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 from tf_inpaint import checkpoints
 from tf_inpaint import cluster
 from tf_inpaint import config as config_lib
+from tf_inpaint import conv_choice
 from tf_inpaint import data
 from tf_inpaint import losses
 from tf_inpaint import models
@@ -210,6 +211,12 @@ class Trainer:
         config_lib.checkpoint_dir(self.run_dir) if self.is_chief else
         tempfile.mkdtemp(prefix="tf_inpaint_worker_"),
         max_to_keep=_CHECKPOINTS_KEPT)
+    chosen = conv_choice.choose(
+        [self.generator, self.discriminator],
+        cfg.batch_size // self.strategy.num_replicas_in_sync,
+        train_kernels=True, conv_impl=cfg.conv_impl)
+    logging.info("Strided layers: %s", ", ".join(
+        f"{path} {form}" for path, form in chosen.items()))
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
     self.objective = models.make_objective(self.model_config, cfg.seed)
 

@@ -179,10 +179,11 @@ def _save_full_size(directory, name, photo, hole, frame, generated,
 
 def _settings(images_spec, crop, inpaint_config, encoder_name, shard) -> dict:
   """Everything the results depend on: a stopped run is continued only by a
-  run with the same settings (batch size and panels do not change them)."""
+  run with the same settings (batch size, panels and kernels do not change
+  them)."""
   from tf_inpaint import models  # pylint: disable=g-import-not-at-top
   search = dataclasses.asdict(inpaint_config)
-  for name in ("batch_size", "image_every"):
+  for name in ("batch_size", "image_every", "conv_impl"):
     del search[name]
   return {"model": models.identity(FLAGS.model),
           "images": images_spec, "first_image": FLAGS.first_image,
