@@ -331,3 +331,94 @@ def test_mat_pixels_are_converted_by_range_never_wrapped(tmp_path, values,
     return
   records = list(data.open_source(f"mat:{path}").records.as_numpy_iterator())
   assert [int(r[0, 0, 0]) for r in records] == expected
+
+
+def _solid_images(folder, colours, size=(20, 20)):
+  """One flat image per colour value, so a decoded image names its source."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  os.makedirs(folder, exist_ok=True)
+  for i, value in enumerate(colours):
+    Image.fromarray(np.full((*size, 3), value, np.uint8)).save(
+        os.path.join(folder, f"{i:03d}.png"))
+
+
+def test_several_sources_are_mixed_selected_and_resumed_exactly(tmp_path):
+  _solid_images(str(tmp_path / "a"), [10] * 6)
+  _solid_images(str(tmp_path / "b"), [200] * 12)
+  spec = f"folder:{tmp_path / 'a'}@2-5+folder:{tmp_path / 'b'}"
+  source = data.open_source(spec)
+  assert source.num_examples == 4 + 12
+  assert source.spec == (f"folder:{tmp_path / 'a'}@2-5+"
+                         f"folder:{tmp_path / 'b'}@1-12")
+  # The canonical spec opens the same selection again.
+  assert data.open_source(source.spec).num_examples == 16
+  levels = [round(float(i.mean()), 2)
+            for i in data.images(source, 16).as_numpy_iterator()]
+  assert sorted(set(levels)) == [round(10 / 127.5 - 1, 2),
+                                 round(200 / 127.5 - 1, 2)]
+  assert levels.count(round(10 / 127.5 - 1, 2)) == 4
+  # Mixed from the start, not one source after the other.
+  assert levels[:8].count(levels[0]) < 8
+  stream = [b.numpy() for b in data.training_batches(source, 16, 4,
+                                                     seed=3).take(6)]
+  resumed = [b.numpy() for b in data.training_batches(
+      source, 16, 4, seed=3, start_step=4).take(2)]
+  np.testing.assert_array_equal(np.stack(stream[4:]), np.stack(resumed))
+  assert data.dataset_name(spec) == "a+b"
+
+
+def test_tfds_and_folders_mix_and_mat_files_do_not(tmp_path, monkeypatch):
+  monkeypatch.setattr(data, "unreachable_download_host", lambda builder: None)
+  write_images(str(tmp_path / "faces"), 3)
+  with tfds.testing.mock_data(num_examples=4):
+    source = data.open_source(f"svhn_cropped+folder:{tmp_path / 'faces'}",
+                              split="train")
+    images = list(data.images(source, 32, "none").as_numpy_iterator())
+  assert len(images) == 7 and all(i.shape == (32, 32, 3) for i in images)
+  scipy_io.savemat(str(tmp_path / "d.mat"), {"X": np.zeros((32, 32, 3, 2),
+                                                           np.uint8)})
+  with pytest.raises(InputError, match="sources of different kinds cannot be "
+                     "mixed"):
+    data.open_source(f"mat:{tmp_path / 'd.mat'}+folder:{tmp_path / 'faces'}")
+
+
+@pytest.mark.parametrize("spec, flags, message", [
+    ("folder:{a}+folder:{a}", {}, "is listed twice"),
+    ("folder:{a}+folder:{a}/", {}, "is listed twice"),
+    ("folder:{a}+", {}, "an empty source between"),
+    ("folder:{a}@3-2+folder:{b}", {}, "range 3-2 is empty"),
+    ("folder:{a}@0-2", {}, "not 1-based"),
+    ("folder:{a}+folder:{b}", {"first_image": 2},
+     "with several sources give each its own range"),
+    ("folder:{a}@1-2", {"num_images": 2}, "gives its own range; drop one"),
+    ("folder:{a}+folder:{tmp}/missing", {}, "no such directory"),
+    ("folder:{a}+folder:{empty}", {}, "no image files"),
+])
+def test_bad_source_lists_are_refused_in_one_line(tmp_path, spec, flags,
+                                                  message):
+  write_images(str(tmp_path / "a"), 3)
+  write_images(str(tmp_path / "b"), 3, seed=1)
+  os.makedirs(tmp_path / "empty")
+  spec = spec.format(a=tmp_path / "a", b=tmp_path / "b", tmp=tmp_path,
+                     empty=tmp_path / "empty")
+  with pytest.raises(InputError, match=message) as raised:
+    data.open_source(spec, **flags)
+  assert "\n" not in str(raised.value)
+
+
+def test_auto_crop_of_sources_that_disagree_is_refused(tmp_path, monkeypatch):
+  write_images(str(tmp_path / "a"), 3)
+  scipy_io.savemat(str(tmp_path / "d1.mat"), {"X": np.zeros((32, 32, 3, 2),
+                                                            np.uint8)})
+  scipy_io.savemat(str(tmp_path / "d2.mat"), {"X": np.zeros((32, 32, 3, 3),
+                                                            np.uint8)})
+  source = data.open_source(f"mat:{tmp_path / 'd1.mat'}+"
+                            f"mat:{tmp_path / 'd2.mat'}")
+  assert source.num_examples == 5 and source.augment == "digits"
+  monkeypatch.setattr(data, "unreachable_download_host", lambda builder: None)
+  with tfds.testing.mock_data(num_examples=2):
+    mixed = data.open_source(f"celeb_a+folder:{tmp_path / 'a'}")
+  with pytest.raises(InputError, match="crop=auto: the sources of .* have "
+                     "different own crops; pass --crop"):
+    data.resolve(mixed, "auto", "flip")
+  assert data.resolve(mixed, "celeba", "auto") == ("celeba", "flip")

@@ -105,7 +105,10 @@ class TrainConfig:
   """How a DCGAN is trained.
 
   Attributes:
-    dataset: dataset spec: a TFDS name, `folder:PATH` or `mat:PATH`.
+    dataset: dataset spec: a TFDS name, `folder:PATH` or `mat:PATH`; several
+      joined by `+` are mixed in proportion to their sizes, each taking
+      `@FIRST-LAST` (1-based, inclusive; `@FIRST-` to its end) or all its
+      images (`folder:A@1-8000+folder:B`).
     data_dir: TFDS data directory (None: TFDS's default).
     split: dataset split (TFDS only; folders and .mat files have one split).
     first_image: 1-based index of the first image used, in the dataset's order

@@ -10,6 +10,7 @@ resumed run skips cheaply to the exact batch it stopped at.
 """
 import dataclasses
 import os
+import re
 import socket
 import sys
 import urllib.parse
@@ -69,13 +70,16 @@ class ImageSource:
   """A dataset's undecoded records and how to decode them.
 
   Attributes:
-    spec: the spec it was opened from.
+    spec: the spec it was opened from; for several sources, each with the
+      range of images it gives (`A@1-8000+B@1-35668`), as runs record it.
     records: finite dataset in a fixed order; strings (paths or encoded
       images) or uint8 HxWxC arrays.
     decode: record -> uint8 HxWx3 image.
     num_examples: number of records.
-    crop: default central crop for this dataset (see TrainConfig.crop).
-    augment: default augmentation for this dataset (see TrainConfig.augment).
+    crop: default central crop for this dataset (see TrainConfig.crop); None
+      where mixed sources disagree.
+    augment: default augmentation for this dataset (see TrainConfig.augment);
+      None where mixed sources disagree.
   """
   spec: str
   records: tf.data.Dataset
@@ -256,12 +260,144 @@ def _open_tfds(name: str, split: str, data_dir: str | None) -> ImageSource:
                      int(records.cardinality()), entry.crop, entry.augment)
 
 
+# Several sources: `SPEC+SPEC`, each optionally `SPEC@FIRST-LAST` (1-based,
+# inclusive; `@FIRST-` to the end).
+SOURCE_SEPARATOR = "+"
+_RANGE = re.compile(r"^(?P<spec>.+)@(?P<first>\d+)-(?P<last>\d*)$")
+# The fixed seed of the order in which several sources' records are mixed.
+_MIX_SEED = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSelection:
+  """One source of a dataset spec and the images taken from it."""
+  spec: str
+  first_image: int = 1
+  num_images: int = 0  # 0 = to the end
+
+  def __str__(self) -> str:
+    last = self.first_image + self.num_images - 1 if self.num_images else ""
+    return f"{self.spec}@{self.first_image}-{last}"
+
+
+def parse_sources(spec: str, first_image: int = 1,
+                  num_images: int = 0) -> list[SourceSelection]:
+  """The sources of a dataset spec, each with its selection.
+
+  A single source takes `first_image`/`num_images` (or its own `@FIRST-LAST`);
+  several sources each give their own range, or take all their images.
+
+  Raises:
+    InputError: for an empty source, a bad range, a range given twice, a
+      source listed twice, or global selection flags with several sources.
+  """
+  parts = spec.split(SOURCE_SEPARATOR)
+  global_selection = (first_image, num_images) != (1, 0)
+  if len(parts) > 1 and global_selection:
+    raise InputError(
+        f"first_image={first_image}, num_images={num_images}: with several "
+        "sources give each its own range, SPEC@FIRST-LAST (dataset="
+        f"{spec})")
+  selections, seen = [], {}
+  for part in parts:
+    if not part:
+      raise InputError(f"dataset={spec}: an empty source between "
+                       f"'{SOURCE_SEPARATOR}'s")
+    match = _RANGE.match(part)
+    if match is None:
+      selection = SourceSelection(part, first_image, num_images)
+    else:
+      first, last = int(match["first"]), match["last"]
+      if first < 1 or (last and int(last) < first):
+        raise InputError(f"dataset={part}: range {first}-{last} is empty or "
+                         "not 1-based (expected @FIRST-LAST, FIRST >= 1)")
+      if global_selection:
+        raise InputError(f"first_image, num_images: dataset={part} gives its "
+                         "own range; drop one of them")
+      selection = SourceSelection(match["spec"], first,
+                                  int(last) - first + 1 if last else 0)
+    identity = local_path(selection.spec)
+    identity = os.path.realpath(identity) if identity else selection.spec
+    if identity in seen:
+      raise InputError(f"dataset={spec}: {selection.spec} is listed twice "
+                       f"(as {seen[identity]} and {part})")
+    seen[identity] = part
+    selections.append(selection)
+  return selections
+
+
+def dataset_name(spec: str) -> str:
+  """A short name for a dataset spec (run directories): its sources' folder,
+  file or TFDS names joined by '+'."""
+  return SOURCE_SEPARATOR.join(
+      os.path.basename(os.path.normpath(local_path(s.spec) or s.spec))
+      for s in parse_sources(spec))
+
+
+def is_dataset_spec(spec: str) -> bool:
+  """Whether `spec` names a dataset rather than image files: a TFDS name, a
+  .mat file, several sources or a source with a range."""
+  return (spec.startswith("mat:") or spec in TFDS_DATASETS
+          or SOURCE_SEPARATOR in spec or _RANGE.match(spec) is not None)
+
+
 def open_source(spec: str, data_dir: str | None = None, split: str = "train",
                 first_image: int = 1, num_images: int = 0,
                 per_subfolder: bool = False) -> ImageSource:
   """Opens a dataset spec, selecting `num_images` from the 1-based `first_image`
-  (in each image folder, with `per_subfolder`; folders only)."""
+  (in each image folder, with `per_subfolder`; folders only).
+
+  A spec of several sources (`A+B`, see `parse_sources`) gives their records
+  mixed in a fixed random order, each source in proportion to its size, so
+  a shuffle buffer sees all of them from the first batch on.
+  """
   check_selection(first_image, num_images)
+  selections = parse_sources(spec, first_image, num_images)
+  opened = [_open_one(s.spec, data_dir, split, s.first_image, s.num_images,
+                      per_subfolder) for s in selections]
+  if len(opened) == 1:
+    return dataclasses.replace(opened[0], spec=spec)
+  return _mixed(selections, opened)
+
+
+def _mixed(selections, sources: list[ImageSource]) -> ImageSource:
+  """One ImageSource of several, records tagged by source and interleaved."""
+  kinds = {(s.records.element_spec.dtype, s.records.element_spec.shape)
+           for s in sources}
+  if len(kinds) > 1:
+    raise InputError(
+        f"dataset={SOURCE_SEPARATOR.join(map(str, selections))}: sources of "
+        "different kinds cannot be mixed (mat: files hold pixel arrays of one "
+        "size; folders and TFDS datasets hold encoded images)")
+  tagged = [source.records.map(lambda record, i=i: {
+      "source": tf.constant(i, tf.int32), "record": record})
+            for i, source in enumerate(sources)]
+  total = sum(source.num_examples for source in sources)
+  records = tf.data.Dataset.sample_from_datasets(
+      tagged, weights=[source.num_examples / total for source in sources],
+      seed=_MIX_SEED, stop_on_empty_dataset=False)
+  decoders = [source.decode for source in sources]
+
+  def decode(record):
+    if len(set(decoders)) == 1:
+      return decoders[0](record["record"])
+    return tf.switch_case(record["source"], [
+        lambda d=d: d(record["record"]) for d in decoders])
+
+  crops = {source.crop for source in sources}
+  augments = {source.augment for source in sources}
+  spec = SOURCE_SEPARATOR.join(
+      str(dataclasses.replace(selection, num_images=source.num_examples))
+      for selection, source in zip(selections, sources))
+  return ImageSource(spec, records.apply(
+      tf.data.experimental.assert_cardinality(total)), decode, total,
+                     crops.pop() if len(crops) == 1 else None,
+                     augments.pop() if len(augments) == 1 else None)
+
+
+def _open_one(spec: str, data_dir: str | None, split: str, first_image: int,
+              num_images: int, per_subfolder: bool) -> ImageSource:
+  """One source of a dataset spec, with its selection."""
   if spec.startswith("folder:") or (
       spec not in TFDS_DATASETS and os.path.isdir(os.path.expanduser(spec))):
     return _open_folder(spec, local_path(spec), first_image, num_images,
@@ -344,7 +480,16 @@ def _augment(image, augment: str, seed):
 
 
 def resolve(source: ImageSource, crop: str, augment: str) -> tuple[str, str]:
-  """Replaces `auto` crop/augment with the dataset's own default."""
+  """Replaces `auto` crop/augment with the dataset's own default.
+
+  Raises:
+    InputError: for `auto` where mixed sources have different defaults.
+  """
+  for name, value, default in (("crop", crop, source.crop),
+                               ("augment", augment, source.augment)):
+    if value == "auto" and default is None:
+      raise InputError(f"{name}=auto: the sources of {source.spec} have "
+                       f"different own {name}s; pass --{name}")
   return (source.crop if crop == "auto" else crop,
           source.augment if augment == "auto" else augment)
 
@@ -596,7 +741,7 @@ def open_photos(spec: str, image_size: int, crop: str, first_image: int = 1,
                          f"expected at least {min_side} px on each side")
     return PhotoSet(spec, names, shapes,
                     tf.data.Dataset.from_tensor_slices(paths), _file_to_uint8)
-  if spec.startswith("mat:") or spec in TFDS_DATASETS:
+  if is_dataset_spec(spec):
     source = open_source(spec, first_image=first_image, num_images=num_images,
                          per_subfolder=per_subfolder)
     crop, _ = resolve(source, crop, "none")
@@ -650,7 +795,7 @@ def read_images(spec: str, image_size: int, crop: str, first_image: int = 1,
     arrays, names = files
     return np.stack([frame_photo(image, image_size, crop)
                      for image in arrays]), names
-  if spec.startswith("mat:") or spec in TFDS_DATASETS:
+  if is_dataset_spec(spec):
     source = open_source(spec, first_image=first_image, num_images=num_images,
                          per_subfolder=per_subfolder)
     array = np.stack(list(images(source, image_size, crop).as_numpy_iterator()))

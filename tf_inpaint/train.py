@@ -177,7 +177,7 @@ class Trainer:
                                    cfg.per_subfolder)
     # config.json records what was used, not `auto`.
     self.train_config = cfg = dataclasses.replace(
-        data.resolve_auto(self.source, train_config),
+        data.resolve_auto(self.source, train_config), dataset=self.source.spec,
         precision=resolve_precision(run_dir, train_config.precision))
     data.check_batch_size(self.source, cfg.batch_size)
     if cfg.init_from:

@@ -3,6 +3,7 @@ r"""`bin/train`: train a DCGAN, a Context Encoder or a z encoder into a run dir.
   bin/train --dataset=svhn_cropped
   bin/train --dataset=folder:../shared/data/celeba/img_align_celeba_half \
       --crop=celeba --image_size=64
+  bin/train --dataset=folder:faces@1-8000+folder:more_faces --crop=celeba
   bin/train --architecture=context_encoder --mask_family=center --dataset=celeb_a
   bin/train --architecture=encoder --generator=celeba64 --base_filters=32 \
       --dataset=folder:../shared/data/celeba/img_align_celeba_half --crop=celeba
@@ -43,9 +44,8 @@ def define_flags() -> None:
 
 def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
   """runs/<dataset name>_<size>[<suffix>_<mask family>], e.g. runs/svhn_cropped_64."""
-  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
-  name = os.path.basename(os.path.normpath(dataset.split(":", 1)[-1]))
-  name = (f"{name}_{model_config.image_size}"
+  from tf_inpaint import data, models  # pylint: disable=g-import-not-at-top
+  name = (f"{data.dataset_name(dataset)}_{model_config.image_size}"
           f"{models.architecture(model_config).run_suffix}")
   if model_config.mask_family:
     name += f"_{model_config.mask_family}"
