@@ -106,6 +106,17 @@ class FreezablePhases:
     self.input_shape_seen = tuple(input_shape[1:])
     super().build(input_shape)
 
+  @property
+  def phase_form_allowed(self) -> bool:
+    """Whether `conv_choice` may pick the phase form for this layer.
+
+    Not for a strided convolution with a bias (D's first layer): grappler's
+    remapper then fuses conv + bias + LeakyReLU across the phase form's
+    custom gradient, fails ("remapper failed: ... LeakyReluGrad"), and drops
+    its fusions for the whole step, which costs more than the layer gains.
+    """
+    return not (isinstance(self, StridedConv2D) and self.use_bias)
+
   def freeze_phases(self) -> None:
     """Only for private copies that are never trained (models.frozen_copy)."""
     self.frozen_phases = tf.cast(strided_conv.phase_kernel(self.kernel),

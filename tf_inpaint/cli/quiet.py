@@ -3,7 +3,7 @@
 TF_CPP_MIN_LOG_LEVEL=2 hides TensorFlow's C++ info and warning lines, but not
 those its CUDA probing writes before its logging is set up ("All log messages
 before absl::InitializeLog() ...", cudart_stub, the failed cuInit on a machine
-without a GPU). While a command runs, its stderr passes through a filter that
+without a GPU), nor oneDNN's error-level note that a uint8 op runs on Eigen. While a command runs, its stderr passes through a filter that
 drops exactly those lines; everything else (errors, warnings, tracebacks)
 passes unchanged. A user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's own
 output, unfiltered.
@@ -18,7 +18,10 @@ _NOISE = re.compile(
     r"All log messages before absl::InitializeLog|cudart_stub\.cc|"
     r"cuda_platform\.cc|cuda_executor\.cc|cpu_feature_guard\.cc|"
     r"rebuild TensorFlow with the appropriate compiler flags|"
-    r"oneDNN custom operations|Sharding callback")
+    r"oneDNN custom operations|Sharding callback|"
+    # A uint8 op of the image pipeline falling back from oneDNN to Eigen
+    # (logged as an error, wrongly claiming the CPU lacks AVX-512).
+    r"oneDNN supports DT_UINT8 only")
 
 
 def is_noise(line: str) -> bool:
