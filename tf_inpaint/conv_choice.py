@@ -139,9 +139,6 @@ def choose(networks, batch_size: int, train_kernels: bool,
     if conv_impl != "auto":
       layer.conv_impl = conv_impl
       continue
-    if not layer.phase_form_allowed:
-      layer.conv_impl = "native"
-      continue
     key = _key(layer, batch_size, train_kernels)
     if key not in cache:
       seconds = measure(layer, batch_size, train_kernels)

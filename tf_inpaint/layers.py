@@ -106,17 +106,6 @@ class FreezablePhases:
     self.input_shape_seen = tuple(input_shape[1:])
     super().build(input_shape)
 
-  @property
-  def phase_form_allowed(self) -> bool:
-    """Whether `conv_choice` may pick the phase form for this layer.
-
-    Not for a strided convolution with a bias (D's first layer): grappler's
-    remapper then fuses conv + bias + LeakyReLU across the phase form's
-    custom gradient, fails ("remapper failed: ... LeakyReluGrad"), and drops
-    its fusions for the whole step, which costs more than the layer gains.
-    """
-    return not (isinstance(self, StridedConv2D) and self.use_bias)
-
   def freeze_phases(self) -> None:
     """Only for private copies that are never trained (models.frozen_copy)."""
     self.frozen_phases = tf.cast(strided_conv.phase_kernel(self.kernel),
@@ -207,9 +196,21 @@ def add_downsampling(model: keras.Model, config: ModelConfig) -> None:
       model, "downsample_norm", lambda i, name: batch_norm(name), steps - 1)
 
 
+def _leaky_relu_unfused(x):
+  """LeakyReLU(0.2) as max(x, 0.2 x), for the first layer's biased conv.
+
+  Equal to tf.nn.leaky_relu, but grappler's remapper does not fuse it with
+  the conv and bias: that fusion deleted the bias node its gradient still
+  reads whenever a phase-form layer was in the graph ("remapper failed: ...
+  LeakyReluGrad ... missing node .../BiasAdd"), and the failed pass then
+  skipped every other fusion of the step.
+  """
+  return tf.maximum(x, 0.2 * x)
+
+
 def downsample_image(model: keras.Model, images, training: bool):
   """Runs the layers of `add_downsampling`; features at 4x4."""
-  x = tf.nn.leaky_relu(model.downsample[0](images), alpha=0.2)
+  x = _leaky_relu_unfused(model.downsample[0](images))
   for conv, norm in zip(model.downsample[1:], model.downsample_norms):
     x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
   return x
