@@ -24,6 +24,7 @@ from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import precision as precision_lib
 from tf_inpaint import summaries
+from tf_inpaint import timing
 from tf_inpaint import tuning
 from tf_inpaint.config import InpaintConfig
 
@@ -137,6 +138,9 @@ class Inpainter:
     self.progress = progress
     self.z_dim = generator.config.z_dim
     self._searches = {}  # see `_search_for`; shared with `reconfigured` copies
+    # Seconds in the encoder, the search, tuning and blending, summed over
+    # calls (and `reconfigured` copies): where a command's time went.
+    self.stopwatch = timing.Stopwatch()
 
   def reconfigured(self, config: InpaintConfig,
                    progress: bool | None = None) -> "Inpainter":
@@ -167,7 +171,8 @@ class Inpainter:
                                     [cfg.seed, int(i)], -1.0, 1.0)
         for i in image_indices])
     if self.encoder is not None:
-      learned = self.encoder(images * masks, masks, training=False)
+      with self.stopwatch.phase("encoder"):
+        learned = self.encoder(images * masks, masks, training=False)
       starts = tf.concat([learned[:, None], starts[:, 1:]], axis=1)
     return tf.reshape(starts, [-1, self.z_dim])
 
@@ -274,16 +279,22 @@ class Inpainter:
       z.assign(self.initial_z(take + first_index, images[take], masks[take]))
       for variable in optimizer_state:
         variable.assign(tf.zeros_like(variable))
-      parts.append(self._optimise_batch(
-          step, score, z, images[take], masks[take], real,
-          (first_index + start) // cfg.batch_size, writer,
-          None if originals is None else np.asarray(originals)[take], report))
+      with self.stopwatch.phase("search"):
+        best_z, averaged_z = self._optimise_batch(
+            step, score, z, images[take], masks[take], real,
+            (first_index + start) // cfg.batch_size, writer,
+            None if originals is None else np.asarray(originals)[take],
+            report)
+      parts.append(self._outputs(best_z, images[take], masks[take], real,
+                                 averaged_z))
     return InpaintResult(**{
         name: np.concatenate([part[name] for part in parts])
         for name in parts[0]})
 
   def _optimise_batch(self, step, score, z, images, masks, real, batch_index,
                       writer, originals, report=None):
+    """Searches one batch's z; returns each image's best z, and with
+    combine_restarts=mean every restart's (else None)."""
     cfg = self.config
     repeat = lambda a: tf.repeat(a, cfg.restarts, axis=0)
     known = tf.constant(images * masks)
@@ -333,8 +344,8 @@ class Inpainter:
     best = tf.argmin(tf.reshape(total, [-1, cfg.restarts]), axis=1,
                      output_type=tf.int32) + tf.range(
                          tf.shape(total)[0] // cfg.restarts) * cfg.restarts
-    return self._outputs(tf.gather(z, best), images, masks, real,
-                         z if cfg.combine_restarts == "mean" else None)
+    return (tf.gather(z, best),
+            tf.identity(z) if cfg.combine_restarts == "mean" else None)
 
   def fill_from(self, z, images, masks) -> InpaintResult:
     """The outputs for given latents `z` (N, z_dim), one per image, with no
@@ -364,7 +375,10 @@ class Inpainter:
     per_image = fill_z.shape[0] // len(images)
     repeat = lambda a: tf.repeat(a, per_image, axis=0)
     if cfg.tune_iters:
-      generated = self.tuner.tune(fill_z, repeat(known), repeat(known_weights))
+      with self.stopwatch.phase("tuning"):
+        generated = self.tuner.tune(fill_z, repeat(known),
+                                    repeat(known_weights))
+        generated.numpy()  # the tuning's work belongs to this phase
     else:
       generated = self.generator(fill_z, training=False)
     generated = tf.reduce_mean(tf.reshape(
@@ -374,8 +388,10 @@ class Inpainter:
                                 perceptual=cfg.lam > 0)
     generated = generated.numpy()
     overlay = blend_lib.overlay(images, generated, masks)
-    blended = blend_lib.blend(images[:real] * masks[:real], generated[:real],
-                              masks[:real], cfg.blend, cfg.blend_detail)
+    with self.stopwatch.phase("blending"):
+      blended = blend_lib.blend(images[:real] * masks[:real],
+                                generated[:real], masks[:real], cfg.blend,
+                                cfg.blend_detail)
     return {
         "corrupted": show_holes(images, masks)[:real],
         "generated": generated[:real],

@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from tf_inpaint import timing  # pylint: disable=g-import-not-at-top,unused-import  (starts the clock)
 from tf_inpaint.cli import config_flags  # pylint: disable=g-import-not-at-top
 from tf_inpaint.cli import quiet  # pylint: disable=g-import-not-at-top
 from tf_inpaint.errors import InputError, WorkerLostError  # pylint: disable=g-import-not-at-top

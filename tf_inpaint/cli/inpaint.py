@@ -25,11 +25,12 @@ processes, and --merge joins their outputs:
 import dataclasses
 import json
 import os
+import time
 
 import numpy as np
 from absl import flags
 
-from tf_inpaint import config, errors, masks
+from tf_inpaint import config, errors, masks, timing
 from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
@@ -196,19 +197,20 @@ def _settings(images_spec, crop, inpaint_config, encoder_name, shard) -> dict:
 
 
 def _inpaint_part(inpainter, framed, first_index, writer, originals_known,
-                  directory) -> list:
+                  directory, stopwatch) -> list:
   """Inpaints one part, writes its files, returns its per-image records."""
   from tf_inpaint import metrics, outputs  # pylint: disable=g-import-not-at-top
   images, mask_array = framed.images, framed.masks
   result = inpainter.inpaint(images, mask_array, writer=writer,
                              originals=images if originals_known else None,
                              first_index=first_index)
-  for i, name in enumerate(framed.names):
-    for kind in ("corrupted", "generated", "overlay", "blended"):
-      outputs.save_png(os.path.join(directory, f"{name}_{kind}.png"),
-                       getattr(result, kind)[i])
-    _save_full_size(directory, name, framed.photos[i], framed.holes[i],
-                    framed.frames[i], result.generated[i], inpainter.config)
+  with stopwatch.phase("writing"):
+    for i, name in enumerate(framed.names):
+      for kind in ("corrupted", "generated", "overlay", "blended"):
+        outputs.save_png(os.path.join(directory, f"{name}_{kind}.png"),
+                         getattr(result, kind)[i])
+      _save_full_size(directory, name, framed.photos[i], framed.holes[i],
+                      framed.frames[i], result.generated[i], inpainter.config)
   if not originals_known:
     return [{"name": name} for name in framed.names]
   per_image = metrics.image_metrics(images, result.blended, mask_array)
@@ -331,10 +333,13 @@ def main() -> None:
     writer = None if nothing_missing else tf.summary.create_file_writer(logdir)
     inpainter = inpaint.Inpainter(generator, discriminator, inpaint_config,
                                   progress=True, encoder=encoder)
+    stopwatch = inpainter.stopwatch
+    stopwatch.add("start-up", time.perf_counter() - timing.STARTED)
     part = inpaint_config.batch_size
     for start in range(first + partial.done, stop, part):
       end = min(start + part, stop)
-      framed = frame(start, end)
+      with stopwatch.phase("reading"):
+        framed = frame(start, end)
       if nothing_missing:
         for name, image in zip(framed.names, framed.images):
           outputs.save_png(os.path.join(partial.directory,
@@ -342,22 +347,27 @@ def main() -> None:
         partial.add([{"name": name} for name in framed.names])
         continue
       partial.add(_inpaint_part(inpainter, framed, start, writer,
-                                originals_known, partial.directory))
+                                originals_known, partial.directory,
+                                stopwatch))
       print(f"{partial.done}/{stop - first} images done", flush=True)
-    if writer is not None:
-      writer.close()
-    if not nothing_missing and stop > first:
-      _grid(partial.directory, frame(first, min(first + _GRID_ROWS, stop)),
-            originals_known)
-    if originals_known and not nothing_missing:
-      outputs.save_json(os.path.join(partial.directory, "metrics.json"), {
-          "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
-          "seed": FLAGS.seed, "init": "encoder" if encoder else "random",
-          **({"encoder": encoder_name} if encoder else {}),
-          "inpaint_config": dataclasses.asdict(inpaint_config),
-          "per_image": partial.records,
-          "mean": metrics.mean_of_records(partial.records)})
+    with stopwatch.phase("writing"):
+      if writer is not None:
+        writer.close()
+      if not nothing_missing and stop > first:
+        _grid(partial.directory, frame(first, min(first + _GRID_ROWS, stop)),
+              originals_known)
+      if originals_known and not nothing_missing:
+        outputs.save_json(os.path.join(partial.directory, "metrics.json"), {
+            "mask": FLAGS.mask, "model": FLAGS.model, "images": images_spec,
+            "seed": FLAGS.seed, "init": "encoder" if encoder else "random",
+            **({"encoder": encoder_name} if encoder else {}),
+            "inpaint_config": dataclasses.asdict(inpaint_config),
+            # This process's time (a continued run: since it continued).
+            "seconds": stopwatch.rounded(),
+            "per_image": partial.records,
+            "mean": metrics.mean_of_records(partial.records)})
   print(f"Wrote {stop - first} results to {FLAGS.outdir}", flush=True)
+  print(f"Time: {stopwatch.summary()}", flush=True)
 
 
 def run() -> None:
