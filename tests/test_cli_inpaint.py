@@ -69,11 +69,19 @@ def test_writes_every_promised_file(run_dir, image_folder, tmp_path):
   assert [r["name"] for r in report["per_image"]] == ["000", "001", "002"]
   assert report["inpaint_config"]["iterations"] == 3
   assert report["inpaint_config"]["weighting"] == "importance"
+  assert report["inpaint_config"]["precision"] == "float32"
+  # Where the time went, printed and recorded.
+  assert set(report["seconds"]) == {"start-up", "reading", "search",
+                                    "blending", "writing"}
+  assert all(value >= 0 for value in report["seconds"].values())
+  assert report["seconds"]["start-up"] > 0 and report["seconds"]["search"] > 0
+  assert "Time: start-up " in result.stdout and "(total " in result.stdout
+  assert "precision: float32" in result.stdout
   assert os.listdir(tmp_path / "tb")
   assert not [f for f in os.listdir(tmp_path) if f.startswith(".staging")]
   # TensorFlow's CUDA and CPU start-up lines stay off a CPU user's terminal.
   for noise in ("cudart_stub", "cuInit", "absl::InitializeLog",
-                "cpu_feature_guard"):
+                "cpu_feature_guard", "DT_UINT8", "remapper failed"):
     assert noise not in result.stderr
 
 
