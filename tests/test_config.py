@@ -64,6 +64,9 @@ def test_config_differences_names_each_changed_field():
     ({"tune_layers": 0}, "tune_layers=0: expected >= 1"),
     ({"tune_learning_rate": 0.0}, "tune_learning_rate=0.0: expected > 0"),
     ({"tune_penalty": -1.0}, "tune_penalty=-1.0: expected >= 0"),
+    ({"stop_tolerance": 1.5}, "stop_tolerance=1.5: expected in"),
+    ({"stop_tolerance": -0.1}, "stop_tolerance=-0.1: expected in"),
+    ({"stop_window": 0}, "stop_window=0: expected a positive integer"),
 ])
 def test_inpaint_config_rejects_bad_values(kwargs, message):
   with pytest.raises(InputError, match=message):

@@ -322,3 +322,40 @@ def test_other_options_reuse_the_traced_search_and_tuning(nets, target):
   assert score.experimental_get_tracing_count() == 1
   [(_, _, tune_step)] = first.tuner._tunings.values()
   assert tune_step.experimental_get_tracing_count() == 1
+
+
+def test_early_stopping_freezes_converged_images_and_shrinks_the_batch(
+    nets, target, monkeypatch):
+  _, y = target
+  mask = masks.make_masks("center", 4, 32, seed=0)
+  options = dict(iterations=200, learning_rate=0.05, stop_window=5,
+                 stop_tolerance=0.03, weighting="importance")
+  shrinks = []
+  shrink = inpaint._ConvergingSearch._shrink  # pylint: disable=protected-access
+  monkeypatch.setattr(inpaint._ConvergingSearch, "_shrink",  # pylint: disable=protected-access
+                      lambda self: shrinks.append(len(self.rows)) or
+                      shrink(self))
+  together = _inpainter(nets, batch_size=4, **options).inpaint(y, mask)
+  assert shrinks  # converged images stopped costing time
+  # Each image, searched alone (no other row to move it), stops where it
+  # stopped in the batch: a row's z and Adam state move with it.
+  for i in range(4):
+    alone = _inpainter(nets, batch_size=1, **options).inpaint(
+        y[i:i + 1], mask[i:i + 1], first_index=i)
+    np.testing.assert_allclose(alone.z, together.z[i:i + 1], atol=1e-5)
+  # Stopping early is not the fixed count: off, every image runs 200.
+  full = _inpainter(nets, batch_size=4,
+                    **{**options, "stop_tolerance": 0.0}).inpaint(y, mask)
+  assert np.abs(full.z - together.z).max() > 1e-3
+
+
+def test_an_early_stop_ends_where_a_shorter_search_would(nets, target):
+  _, y = target
+  mask = masks.make_masks("center", 4, 32, seed=0)
+  # Any improvement is below a 0.99 tolerance: every image stops at the
+  # second check, after 2 windows of 5 iterations.
+  stopped = _inpainter(nets, iterations=100, stop_window=5,
+                       stop_tolerance=0.99).inpaint(y, mask)
+  short = _inpainter(nets, iterations=10).inpaint(y, mask)
+  np.testing.assert_allclose(stopped.z, short.z, atol=1e-6)
+  np.testing.assert_allclose(stopped.total_loss, short.total_loss, rtol=1e-5)

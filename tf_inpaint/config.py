@@ -302,6 +302,11 @@ class InpaintConfig:
     blend_detail: with `biharmonic`, the weight of G(z)'s detail over the
       biharmonic fill of the known pixels: 1 = G(z) plus the residual, 0 =
       the biharmonic baseline (`blend.py`; beyond the paper).
+    stop_tolerance: stop searching an image's z once its total loss fell by
+      less than this fraction over the last `stop_window` iterations; its
+      z is kept from then, and a batch ends when all have stopped. 0 (off)
+      runs every iteration (the paper).
+    stop_window: iterations over which `stop_tolerance` is measured.
     tune_iters: after the search, Adam steps on a per-image copy of G's last
       `tune_layers` layers with z fixed (`tuning.py`); 0 = the paper's method.
     tune_layers: how many of G's convolutions, counted back from its image
@@ -336,6 +341,8 @@ class InpaintConfig:
   blend: str = dataclasses.field(default="poisson",
                                  metadata={"choices": BLENDS})
   blend_detail: float = 1.0
+  stop_tolerance: float = 0.0
+  stop_window: int = 50
   tune_iters: int = 0
   tune_layers: int = 2
   tune_learning_rate: float = 1e-3
@@ -352,7 +359,10 @@ class InpaintConfig:
     _require_choice(self, "conv_impl", CONV_IMPLS)
     _require(self.lam >= 0, f"lam={self.lam}: expected >= 0")
     _require_positive(self, "iterations", "restarts", "batch_size",
-                      "image_every")
+                      "image_every", "stop_window")
+    _require(0 <= self.stop_tolerance < 1,
+             f"stop_tolerance={self.stop_tolerance}: expected in [0, 1) "
+             "(0 = off)")
     _require_adam(self)
     _require_choice(self, "weighting", WEIGHTINGS)
     _require_choice(self, "blend", BLENDS)

@@ -281,7 +281,7 @@ class Inpainter:
         variable.assign(tf.zeros_like(variable))
       with self.stopwatch.phase("search"):
         best_z, averaged_z = self._optimise_batch(
-            step, score, z, images[take], masks[take], real,
+            step, score, z, optimizer_state, images[take], masks[take], real,
             (first_index + start) // cfg.batch_size, writer,
             None if originals is None else np.asarray(originals)[take],
             report)
@@ -291,8 +291,8 @@ class Inpainter:
         name: np.concatenate([part[name] for part in parts])
         for name in parts[0]})
 
-  def _optimise_batch(self, step, score, z, images, masks, real, batch_index,
-                      writer, originals, report=None):
+  def _optimise_batch(self, step, score, z, optimizer_state, images, masks,
+                      real, batch_index, writer, originals, report=None):
     """Searches one batch's z; returns each image's best z, and with
     combine_restarts=mean every restart's (else None)."""
     cfg = self.config
@@ -310,12 +310,17 @@ class Inpainter:
     real_rows = real * cfg.restarts
     lam = tf.constant(cfg.lam, tf.float32)
     learning_rates = self._learning_rates()
+    search = _ConvergingSearch(self._search_for, z, optimizer_state, step,
+                               corrupted, weights, real_rows,
+                               cfg.stop_tolerance)
     for iteration in range(1, cfg.iterations + 1):
-      step_losses = step(corrupted, weights, lam,
-                         learning_rates[iteration - 1])
-      last = iteration == cfg.iterations
+      step_losses = search.step(lam, learning_rates[iteration - 1])
+      done = (cfg.stop_tolerance > 0 and iteration % cfg.stop_window == 0
+              and search.converged(step_losses[2]))
+      last = iteration == cfg.iterations or done
       global_step = batch_index * cfg.iterations + iteration
       if writer is not None and (iteration % cfg.image_every == 0 or last):
+        search.write_back()
         with writer.as_default():
           self._write_panel(images, masks, originals, z, global_step)
       logged = self.progress and not sys.stdout.isatty() and (
@@ -325,8 +330,9 @@ class Inpainter:
         continue
       if report:
         report(global_step)
-      means = {name: float(tf.reduce_mean(value[:real_rows])) for name, value
-               in zip(("contextual", "perceptual", "total"), step_losses)}
+      means = {name: float(tf.reduce_mean(value[:search.real_rows]))
+               for name, value in zip(("contextual", "perceptual", "total"),
+                                      step_losses)}
       progbar.update(iteration, list(means.items()))
       if logged:
         logging.info("batch %d, iteration %d/%d: contextual %.3f  perceptual "
@@ -338,6 +344,11 @@ class Inpainter:
           summaries.write_scalars({f"{name}_loss": value
                                    for name, value in means.items()},
                                   global_step)
+      if done:
+        logging.info("batch %d: every image converged by iteration %d",
+                     batch_index + 1, iteration)
+        break
+    search.write_back()
     # A step returns the losses of z before its update: score the final z,
     # which is what is returned, and keep per image the best restart.
     total = score(z, corrupted, weights, lam)[2]
@@ -417,3 +428,78 @@ class Inpainter:
     tiles = np.stack(columns, axis=1).reshape(-1, *images.shape[1:])
     tf.summary.image("inpainting", summaries.image_grid(
         tiles, columns=len(columns)), step=step)
+
+
+class _ConvergingSearch:
+  """The z search of one batch, which stops searching the rows (images and
+  restarts) that have converged (`stop_tolerance`).
+
+  A row has converged when its total loss fell by less than the tolerance,
+  relative, over the last `stop_window` iterations; its z is kept as it was
+  then. Converged rows cost nothing once at most half of the rows are left:
+  the rest move to a smaller search (the next power of two, so few sizes are
+  traced), carrying their z and Adam state. Padding rows of a last, short
+  batch count as converged from the start. With tolerance 0 every row runs
+  every iteration (the paper).
+  """
+
+  def __init__(self, search_for, z, optimizer_state, step, corrupted,
+               weights, real_rows: int, tolerance: float):
+    self._search_for = search_for
+    self.full_z = z  # the batch's z; converged rows are written here
+    self.z, self.state, self._step = z, optimizer_state, step
+    self.corrupted, self.weights = corrupted, weights
+    self.tolerance = tolerance
+    self.rows = np.arange(z.shape[0])  # which row of full_z each row is
+    self.real_rows = real_rows  # rows before these are real images
+    self.active = self.rows < real_rows
+    self.previous = None
+    self.stopped = {}  # row of full_z -> its z when it converged
+
+  def step(self, lam, learning_rate):
+    return self._step(self.corrupted, self.weights, lam, learning_rate)
+
+  def converged(self, totals) -> bool:
+    """Marks the rows that stopped improving; True when none is left."""
+    totals = totals.numpy()
+    if self.previous is not None:
+      gain = (self.previous - totals) / np.maximum(np.abs(self.previous),
+                                                   1e-8)
+      stopped = self.active & (gain < self.tolerance)
+      if stopped.any():
+        self.stopped.update(zip(self.rows[stopped],
+                                tf.boolean_mask(self.z, stopped).numpy()))
+        self.active &= ~stopped
+    self.previous = totals
+    if not self.active.any():
+      return True
+    if self.active.sum() <= len(self.rows) // 2:
+      self._shrink()
+    return False
+
+  def write_back(self) -> None:
+    """Puts every row's z into the batch's z: the searching rows' current
+    one, the converged rows' from when they converged."""
+    if self.z is not self.full_z and self.active.any():
+      self.full_z.scatter_nd_update(self.rows[self.active][:, None],
+                                    tf.boolean_mask(self.z, self.active))
+    if self.stopped:
+      self.full_z.scatter_nd_update(
+          np.array(list(self.stopped))[:, None],
+          np.stack(list(self.stopped.values())))
+
+  def _shrink(self) -> None:
+    """Moves the searching rows to a search of the next power of two."""
+    keep = np.flatnonzero(self.active)
+    size = 1 << int(np.ceil(np.log2(len(keep))))
+    take = np.concatenate([keep, np.repeat(keep[-1:], size - len(keep))])
+    z, state, step, _ = self._search_for(size)
+    z.assign(tf.gather(self.z, take))
+    for new, old in zip(state, self.state):
+      new.assign(old if len(old.shape) == 0 else tf.gather(old, take))
+    self.z, self.state, self._step = z, state, step
+    self.corrupted = tf.gather(self.corrupted, take)
+    self.weights = tf.gather(self.weights, take)
+    self.rows, self.previous = self.rows[take], self.previous[take]
+    self.active = np.arange(size) < len(keep)  # the copies only repeat one
+    self.real_rows = len(keep)
