@@ -144,7 +144,8 @@ def _checkpoint_files(run_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["garbage_state", "truncated_latest"])
+@pytest.mark.parametrize("damage", ["garbage_state", "empty_state",
+                                    "truncated_latest", "truncated_data"])
 def test_a_damaged_checkpoint_resumes_from_the_newest_readable_one(
     image_folder, tmp_path, damage, caplog):
   straight, damaged = str(tmp_path / "straight"), str(tmp_path / "damaged")
@@ -153,14 +154,23 @@ def test_a_damaged_checkpoint_resumes_from_the_newest_readable_one(
   train.Trainer(TINY, _train_config(image_folder, steps=3), damaged,
                 str(tmp_path / "l2")).train()  # ckpt-2 and ckpt-3
   folder = config.checkpoint_dir(damaged)
-  if damage == "garbage_state":
+  if damage.endswith("_state"):
     with open(os.path.join(folder, "checkpoint"), "w") as f:
-      f.write("this is not a checkpoint state }{")
+      f.write("this is not a checkpoint state }{" if damage == "garbage_state"
+              else "")
     expected_step = 3
   else:
-    with open(os.path.join(folder, "ckpt-3.index"), "r+b") as f:
+    name = ("ckpt-3.index" if damage == "truncated_latest" else
+            "ckpt-3.data-00000-of-00001")
+    with open(os.path.join(folder, name), "r+b") as f:
       f.truncate(10)
     expected_step = 2
+  # bin/inpaint --model=RUN and bin/export read the newest readable one too.
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  caplog.clear()
+  models.load(damaged)
+  if damage.startswith("truncated"):
+    assert "restored ckpt-2, the newest readable" in caplog.text
   metrics = train.Trainer(TINY, _train_config(image_folder, steps=4), damaged,
                           str(tmp_path / "l2")).train()
   assert metrics["step"] == 4

@@ -33,6 +33,25 @@ def _first_line(error: BaseException) -> str:
   return text.splitlines()[0].split(". ")[0] if text else type(error).__name__
 
 
+def readable_state(directory: str):
+  """The `checkpoint` state file's contents, or None if it is missing or
+  cannot be parsed (TensorFlow raises on an empty one)."""
+  try:
+    return tf.train.get_checkpoint_state(directory)
+  except ValueError:
+    return None
+
+
+def remove_unreadable_state(directory: str) -> None:
+  """Deletes a `checkpoint` state file that cannot be parsed, which would
+  stop a CheckpointManager from opening the directory; the checkpoints
+  themselves stay, and `restore_newest` finds them without it."""
+  path = os.path.join(directory, "checkpoint")
+  if os.path.isfile(path) and readable_state(directory) is None:
+    logging.warning("Removing %s: not a readable checkpoint state file", path)
+    os.remove(path)
+
+
 def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
                    strict: bool = True) -> str | None:
   """Restores the newest readable checkpoint of `directory` into `checkpoint`.
@@ -47,7 +66,7 @@ def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
   Raises:
     InputError: if checkpoints exist but none can be read or matches.
   """
-  state = tf.train.get_checkpoint_state(directory)
+  state = readable_state(directory)
   named = state.model_checkpoint_path if state else None
   candidates = ([named] if named else []) + [
       path for path in _numbered_checkpoints(directory)
@@ -60,7 +79,8 @@ def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
         status.assert_consumed()
       else:
         status.expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as e:
+    # A .data file cut short raises IndexError from the reader.
+    except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
       failures.append(f"{os.path.basename(path)}: {_first_line(e)}")
       continue
     if failures or not named:

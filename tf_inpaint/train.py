@@ -350,6 +350,8 @@ class Trainer:
     if self.is_chief:
       lock = lock_run_dir(self.run_dir)
       remove_checkpoint_debris(config_lib.checkpoint_dir(self.run_dir))
+      checkpoints.remove_unreadable_state(
+          config_lib.checkpoint_dir(self.run_dir))
     try:
       return self._train()
     except cluster.LOST_WORKER_ERRORS as e:
