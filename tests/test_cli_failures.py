@@ -1,4 +1,4 @@
-"""The failure paths of all four commands: one line, exit 2, nothing touched.
+"""The failure paths of all five commands: one line, exit 2, nothing touched.
 
 Each row runs a command as a user would, with one bad input, in a directory
 holding a bystander file; the command must say what is wrong on one line,
@@ -6,6 +6,7 @@ exit with status 2, print no traceback, and leave every file as it was.
 """
 import os
 import shutil
+import socket
 import subprocess
 
 import numpy as np
@@ -42,6 +43,18 @@ def _images(tmp_path):
   return str(tmp_path / "images")
 
 
+_LISTENING = []  # sockets held open while a test's command runs
+
+
+def _busy_port():
+  """A port another program (this test) already serves on."""
+  listener = socket.socket()
+  listener.bind(("127.0.0.1", 0))
+  listener.listen()
+  _LISTENING.append(listener)
+  return listener.getsockname()[1]
+
+
 # (command, flags from (tmp_path, tiny run dir), expected part of the message).
 # One row per class and command; every value a config refuses is in
 # test_config.py.
@@ -51,7 +64,22 @@ CASES = [
      "cannot write there"),
     ("train", lambda t, r: [f"--logdir={_file(t)}"],
      "exists and is not a directory"),
-    ("train", lambda t, r: [f"--init_from={t}"], "nor a run directory"),
+    ("train", lambda t, r: [f"--init_from={t}"], "not a run directory"),
+    ("train", lambda t, r: ["--run_dir=/proc/tf_inpaint_run"],
+     "run_dir=/proc/tf_inpaint_run: cannot write there"),
+    ("train", lambda t, r: ["--precision=mixed_float16"],
+     "precision=mixed_float16: no GPU here"),
+    ("train", lambda t, r: [f"--dataset=folder:{_images(t)}+folder:"
+                            f"{_images(t)}/"], "is listed twice"),
+    ("inpaint", lambda t, r: ["--model=celeba128"],
+     "model=celeba128: no bundled model 'celeba128' (bundled: celeba64"),
+    ("inpaint", lambda t, r: [f"--model={_images(t)}/000.png"],
+     "000.png: an image, not a model directory"),
+    ("inpaint", lambda t, r: ["--mask=random80", "--missing_fraction=1.5"],
+     "missing_fraction=1.5: expected a fraction"),
+    ("inpaint", lambda t, r: ["--mask=random80", "--missing_fraction=nan"],
+     "missing_fraction=nan: expected a fraction"),
+    ("demo", lambda t, r: [f"--port={_busy_port()}"], "cannot serve on"),
     ("train", lambda t, r: ["--architecture=encoder",
                             "--generator=celeba64_ce_center"],
      "generator=celeba64_ce_center: a context_encoder model, expected a dcgan"),
@@ -95,6 +123,8 @@ def _common(command, tmp_path, run_dir):
   if command == "evaluate":
     return [f"--model={run_dir}", f"--images={_images(tmp_path)}",
             "--methods=tv", "--outdir=out", *FAST]
+  if command == "demo":
+    return [f"--model={run_dir}", "--host=127.0.0.1"]
   return [f"--run_dir={run_dir}", "--outdir=out"]
 
 

@@ -21,11 +21,16 @@ def _scaled(side_at_64: int, size: int) -> int:
   return max(1, round(side_at_64 * size / 64))
 
 
-def _random_pixels(missing_fraction):
-  """Exactly round(fraction * S^2) missing pixels per image, uniformly placed."""
+def check_missing_fraction(missing_fraction: float) -> None:
+  """Refuses a random80 fraction outside (0, 1), NaN included."""
   if not 0 < missing_fraction < 1:
     raise InputError(f"missing_fraction={missing_fraction}: expected a "
                      "fraction strictly between 0 and 1")
+
+
+def _random_pixels(missing_fraction):
+  """Exactly round(fraction * S^2) missing pixels per image, uniformly placed."""
+  check_missing_fraction(missing_fraction)
 
   def draw(size, rng):
     mask = np.ones(size * size, np.float32)

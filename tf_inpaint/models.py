@@ -423,15 +423,29 @@ def _first_non_finite(*nets) -> str | None:
   return None
 
 
+def check_exists(model: str, flag: str = "model") -> None:
+  """Refuses, before any work, a model argument that names nothing loadable:
+  an unknown name, a missing path, or a file that is not a model."""
+  if model in BUNDLED_MODELS or is_keras_file(model) or os.path.isdir(model):
+    return
+  if os.path.isfile(model):
+    kind = ("an image" if model.lower().endswith((".png", ".jpg", ".jpeg"))
+            else "a file")
+    raise InputError(f"{flag}={model}: {kind}, not a model directory or "
+                     ".keras file")
+  raise InputError(f"{flag}={model}: no bundled model {model!r} (bundled: "
+                   f"{', '.join(BUNDLED_MODELS)}) and no such directory")
+
+
 def load_config(model: str, flag: str = "model"):
   """(ModelConfig, TrainConfig or None) of a bundled, run or exported model."""
+  check_exists(model, flag)
   if is_keras_file(model):
     return _read_keras_file(model, flag)[:2]
   directory = resolve(model)
   if not os.path.isfile(os.path.join(directory, config_lib.CONFIG_FILENAME)):
-    raise InputError(f"{flag}={model}: neither a bundled model "
-                     f"({', '.join(BUNDLED_MODELS)}) nor a run directory (no "
-                     f"{config_lib.CONFIG_FILENAME})")
+    raise InputError(f"{flag}={model}: not a run directory or exported model "
+                     f"(no {config_lib.CONFIG_FILENAME})")
   try:
     return config_lib.load_run_config(directory)
   except InputError as e:

@@ -134,6 +134,11 @@ def _check_creatable(outdir: str, path: str, flag: str = "outdir") -> None:
   if not os.access(parent, os.W_OK | os.X_OK):
     raise InputError(f"{flag}={outdir}: cannot write there (no permission "
                      f"in {parent})")
+  try:  # permissions say yes where the file system says no (/proc, read-only)
+    os.rmdir(tempfile.mkdtemp(prefix=".tf_inpaint_check_", dir=parent))
+  except OSError as e:
+    raise InputError(f"{flag}={outdir}: cannot write there ({parent}: "
+                     f"{e.strerror})") from e
 
 
 def _write_manifest(staging: str, command: str, settings=None) -> None:

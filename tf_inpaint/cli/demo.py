@@ -9,6 +9,7 @@ a time.
 """
 import logging
 import os
+import socket
 
 from absl import flags
 
@@ -27,6 +28,16 @@ def define_flags() -> None:
   flags.DEFINE_integer("port", 7860, "Port to serve on.")
 
 
+def _check_port_free(host: str, port: int) -> None:
+  """Refuses a port another program serves on, before building the page."""
+  with socket.socket() as probe:
+    try:
+      probe.bind((host, port))
+    except OSError as e:
+      raise errors.InputError(f"port={port}: cannot serve on {host}:{port} "
+                              f"({e.strerror}); pass another --port") from e
+
+
 def main() -> None:
   os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
   logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
@@ -42,6 +53,7 @@ def main() -> None:
     raise errors.InputError(f"port={FLAGS.port}: expected 1-65535")
   for name in FLAGS.model:
     models.load_config(name)  # a missing model fails now, not on the page
+  _check_port_free(FLAGS.host, FLAGS.port)
   page = demo.build_page(FLAGS.model)
   page.launch(server_name=FLAGS.host, server_port=FLAGS.port, ssr_mode=False,
               show_error=True, max_file_size="50mb",

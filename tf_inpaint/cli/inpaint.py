@@ -260,6 +260,8 @@ def main() -> None:
   # Bad values are refused in a second, before TensorFlow starts.
   searched = None if FLAGS.merge else config_flags.config_from_flags(
       config.InpaintConfig)
+  if FLAGS.mask == "random80" and not FLAGS.merge:
+    masks.check_missing_fraction(FLAGS.missing_fraction)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_inpaint import data, inpaint, metrics, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
@@ -276,6 +278,7 @@ def main() -> None:
   if FLAGS.mask == "file" and not FLAGS.mask_file:
     raise errors.InputError("mask=file: needs --mask_file=PATH")
   shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
+  models.check_exists(FLAGS.model)
   images_spec = FLAGS.images or models.bundled_samples(FLAGS.model)
   if images_spec is None:
     raise errors.InputError("images: required with --model=PATH (only the "
