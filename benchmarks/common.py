@@ -62,6 +62,14 @@ def supported_precisions() -> list:
   return ["float32"] + ([chosen] if chosen != "float32" else [])
 
 
+def mean_real_probability(discriminator, images) -> float:
+  """D's mean probability "real" over `images`, in batches of 64."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  logits = np.concatenate([discriminator(batch).numpy() for batch in
+                           tf.data.Dataset.from_tensor_slices(images).batch(64)])
+  return float(tf.reduce_mean(tf.sigmoid(logits)))
+
+
 def peak_rss_mb() -> float:
   """This process's peak resident memory so far (Linux reports KiB)."""
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -28,6 +28,7 @@ from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 from tf_inpaint import data, models  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_string("model", None, "DCGAN: bundled name or run directory.")
@@ -51,12 +52,6 @@ def _nearest_rms(queries: np.ndarray, references: np.ndarray) -> np.ndarray:
   return np.sqrt(np.maximum(squared.min(axis=1), 0) / q.shape[1])
 
 
-def _mean_real_probability(discriminator, images: np.ndarray) -> float:
-  logits = np.concatenate([discriminator(batch).numpy() for batch in
-                           tf.data.Dataset.from_tensor_slices(images).batch(64)])
-  return float(tf.reduce_mean(tf.sigmoid(logits)))
-
-
 def main(argv):
   del argv
   model_config, train_config, generator, discriminator = models.load(
@@ -69,8 +64,8 @@ def main(argv):
   z = tf.random.stateless_uniform([FLAGS.num_samples, model_config.z_dim],
                                   [FLAGS.seed, 0], -1, 1)
   samples = generator(z).numpy()
-  d_train = _mean_real_probability(discriminator, train)
-  d_validation = _mean_real_probability(discriminator, validation)
+  d_train = common.mean_real_probability(discriminator, train)
+  d_validation = common.mean_real_probability(discriminator, validation)
   print(json.dumps({
       "model": FLAGS.model, "images": FLAGS.images,
       "per_subfolder": FLAGS.per_subfolder, "num_train": len(train),
@@ -78,7 +73,7 @@ def main(argv):
       "d_real_train": round(d_train, 4),
       "d_real_validation": round(d_validation, 4),
       "d_gap": round(d_train - d_validation, 4),
-      "d_real_samples": round(_mean_real_probability(discriminator, samples),
+      "d_real_samples": round(common.mean_real_probability(discriminator, samples),
                               4),
       "nearest_train_rms_samples": round(float(np.mean(
           _nearest_rms(samples, train))), 4),

@@ -60,12 +60,6 @@ def inversion_psnr(generator, discriminator, encoder, images) -> np.ndarray:
   return metrics.image_metrics(images, result.generated, known)["psnr"]
 
 
-def mean_real_probability(discriminator, images) -> float:
-  logits = np.concatenate([discriminator(batch).numpy() for batch in
-                           tf.data.Dataset.from_tensor_slices(images).batch(64)])
-  return float(np.mean(tf.sigmoid(logits)))
-
-
 def main(argv):
   del argv
   model_config, generator, discriminator, images = (
@@ -97,8 +91,8 @@ def main(argv):
                                        model_config.image_size,
                                        data.training_crop(models.load_config(
                                            FLAGS.model)[1]))
-    gap = (mean_real_probability(discriminator, train_images)
-           - mean_real_probability(discriminator, images))
+    gap = (common.mean_real_probability(discriminator, train_images)
+           - common.mean_real_probability(discriminator, images))
     result.update(train_images=FLAGS.train_images, d_gap=round(gap, 4))
   if FLAGS.figure:
     z = tf.random.stateless_uniform([_SAMPLES, model_config.z_dim],

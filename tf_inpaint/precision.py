@@ -21,31 +21,30 @@ LEGACY = "float32"
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-@functools.cache
-def cpu_flags() -> frozenset:
-  """The CPU's feature flags, from /proc/cpuinfo (empty where there is none)."""
+def _cpuinfo(field: str) -> str | None:
+  """The first value of `field` in /proc/cpuinfo, or None where there is none."""
   try:
     with open("/proc/cpuinfo") as f:
       for line in f:
-        if line.startswith("flags"):
-          return frozenset(line.split(":", 1)[1].split())
+        if line.split(":", 1)[0].strip() == field:
+          return line.split(":", 1)[1].strip()
   except OSError:
     pass
-  return frozenset()
+  return None
+
+
+@functools.cache
+def cpu_flags() -> frozenset:
+  """The CPU's feature flags (empty where /proc/cpuinfo has none)."""
+  return frozenset((_cpuinfo("flags") or "").split())
 
 
 @functools.cache
 def cpu_model() -> str:
   """The CPU's model name (lscpu's), or the platform's processor string."""
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
   import platform  # pylint: disable=g-import-not-at-top
-  return platform.processor() or platform.machine()
+  return (_cpuinfo("model name") or platform.processor()
+          or platform.machine())
 
 
 def gpu_compute_capabilities() -> list:
