@@ -6,7 +6,7 @@ r"""Per-image tuning settings against the search alone; prints one JSON line.
 
 For each mask: hole PSNR and contextual loss of the z search alone, then of
 --tune_iters of tuning from that search's z at each (learning rate, penalty,
-tuned layers) of --settings: one search per mask, so settings differ in the
+tuned layers, and optionally its own number of steps) of --settings: one search per mask, so settings differ in the
 tuning only. The contextual loss falls with every setting (the known pixels
 are fitted); the hole PSNR says whether that generalises. Images are blended
 as `bin/inpaint` does by default for the model and mask.
@@ -31,8 +31,8 @@ from tf_inpaint import config, inpaint, masks, metrics, models  # pylint: disabl
 common.define_validation_flags(num_images=8, iterations=200)
 flags.DEFINE_integer("tune_iters", 100, "Tuning iterations.")
 flags.DEFINE_list("settings", ["1e-4:100", "1e-3:100", "1e-3:10"],
-                  "learning_rate:penalty[:tune_layers] to try (tune_layers "
-                  "default 2).")
+                  "learning_rate:penalty[:tune_layers[:tune_iters]] to try "
+                  "(tune_layers default 2, tune_iters default --tune_iters).")
 flags.DEFINE_string("encoder", None, "Start the searches from this encoder "
                     "(bundled name or run dir); default random starts.")
 FLAGS = flags.FLAGS
@@ -79,11 +79,12 @@ def main(argv):
                               images, mask)}
     logging.info("%s, search: %s", mask_name, runs["search"])
     for setting in FLAGS.settings:
-      learning_rate, penalty, *layers = setting.split(":")
-      tuned = dataclasses.replace(search, tune_iters=FLAGS.tune_iters,
+      learning_rate, penalty, *rest = setting.split(":")
+      layers, iters = (list(map(int, rest)) + [2, FLAGS.tune_iters][len(rest):])
+      tuned = dataclasses.replace(search, tune_iters=iters,
                                   tune_learning_rate=float(learning_rate),
                                   tune_penalty=float(penalty),
-                                  tune_layers=int(layers[0]) if layers else 2)
+                                  tune_layers=layers)
       result, seconds = _tuned(inpainter, tuned, searched.z, images, mask)
       runs[f"tuned_{setting}"] = {**_scores(result.blended,
                                             result.contextual_loss, images,

@@ -279,8 +279,31 @@ def test_beyond_the_paper_defaults_only_where_measured():
   for (model, mask), (tuning, starts, blend, detail) in expected.items():
     assert inpaint.default_options(model, mask) == {
         **tuning, **starts, "blend": blend, "blend_detail": detail}
-  for options in inpaint.TUNING_BY_DEFAULT.values():  # valid as a config
-    config.InpaintConfig(**options)
+
+
+def test_a_users_exported_model_carries_its_measured_defaults(tmp_path):
+  from conftest import TINY_MODEL  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
+  run_dir, exported = str(tmp_path / "run"), str(tmp_path / "exported")
+  generator, discriminator = models.build(config.ModelConfig(**TINY_MODEL))
+  measured = {"center": {"tune_iters": 30, "tune_layers": 3},
+              "random80": {"blend": "biharmonic", "blend_detail": 0.25}}
+  import os  # pylint: disable=g-import-not-at-top
+  os.makedirs(run_dir)
+  config.save_run_config(run_dir, generator.config, None, measured)
+  models.export_weights(generator, discriminator,
+                        os.path.join(run_dir, models.WEIGHTS_FILENAME))
+  models.export(run_dir, exported)
+  assert inpaint.default_options(exported, "center") == {
+      **inpaint.PAPER_OPTIONS, "tune_iters": 30, "tune_layers": 3}
+  assert inpaint.default_options(exported, "random80")["blend_detail"] == 0.25
+  assert inpaint.default_options(exported, "left") == inpaint.PAPER_OPTIONS
+  # Options a config refuses are refused where they are read.
+  config.save_run_config(run_dir, generator.config, None,
+                         {"center": {"tune_iters": -1}})
+  with pytest.raises(InputError, match=r"inpaint_defaults\['center'\] is "
+                     "not a set of inpainting options"):
+    inpaint.default_options(run_dir, "center")
 
 
 def test_calling_inpaint_again_reuses_its_traced_search(nets, target):

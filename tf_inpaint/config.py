@@ -208,12 +208,45 @@ def _from_dict(cls, values: dict[str, Any], source: str):
                 **values})
 
 
-def run_config_payload(model: ModelConfig, train: TrainConfig | None) -> dict:
-  """The JSON form of a run's configs, as `config.json` holds them."""
+def run_config_payload(model: ModelConfig, train: TrainConfig | None,
+                       inpaint_defaults: dict | None = None) -> dict:
+  """The JSON form of a run's configs, as `config.json` holds them, with the
+  inpainting defaults measured for the model, if any (keyed by mask)."""
   payload = {"model": dataclasses.asdict(model)}
   if train is not None:
     payload["train"] = dataclasses.asdict(train)
+  if inpaint_defaults:
+    payload["inpaint_defaults"] = inpaint_defaults
   return payload
+
+
+def check_inpaint_defaults(defaults, source: str) -> dict:
+  """Refuses inpainting defaults that are not {mask: {InpaintConfig field:
+  value}} with values an InpaintConfig takes."""
+  if not isinstance(defaults, dict):
+    raise InputError(f"{source}: inpaint_defaults is not a mapping of masks")
+  for mask, options in defaults.items():
+    try:
+      InpaintConfig(**options)
+    except (TypeError, InputError) as e:
+      raise InputError(f"{source}: inpaint_defaults[{mask!r}] is not a set "
+                       f"of inpainting options ({e})") from e
+  return defaults
+
+
+def load_inpaint_defaults(directory: str) -> dict:
+  """The `inpaint_defaults` of a run or exported directory's config.json:
+  {mask: {InpaintConfig field: value}}, measured for that model; {} when
+  there is none (the paper's method then)."""
+  path = os.path.join(directory, CONFIG_FILENAME)
+  if not os.path.isfile(path):
+    return {}
+  try:
+    with open(path) as f:
+      payload = json.load(f)
+  except (OSError, json.JSONDecodeError):
+    return {}  # loading the model says what is wrong with the file
+  return check_inpaint_defaults(payload.get("inpaint_defaults") or {}, path)
 
 
 def run_config_from_payload(payload: dict, source: str):
@@ -228,12 +261,14 @@ def run_config_from_payload(payload: dict, source: str):
 
 
 def save_run_config(run_dir: str, model: ModelConfig,
-                    train: TrainConfig | None) -> str:
+                    train: TrainConfig | None,
+                    inpaint_defaults: dict | None = None) -> str:
   """Writes `config.json` atomically (no half-written file on a crash)."""
   path = os.path.join(run_dir, CONFIG_FILENAME)
   tmp_path = path + ".tmp"
   with open(tmp_path, "w") as f:
-    json.dump(run_config_payload(model, train), f, indent=2, sort_keys=True)
+    json.dump(run_config_payload(model, train, inpaint_defaults), f, indent=2,
+              sort_keys=True)
     f.write("\n")
   os.replace(tmp_path, path)
   return path

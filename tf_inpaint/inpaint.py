@@ -58,44 +58,21 @@ class InpaintResult:
   total_loss: np.ndarray
 
 
-# Beyond-the-paper options are defaults only where they measurably raised
-# hole PSNR on validation images (README, Results), keyed by (bundled model,
-# mask); everywhere else the default is the paper's method. Per-image tuning
-# (--tune_iters), with the config's tuning options unless a row sets others:
+# Per-image tuning steps of `ours_tuned` when --tune_iters is not given.
 DEFAULT_TUNE_ITERS = 100
-TUNING_BY_DEFAULT = {
-    # All of G's layers, slowly, held loosely: +0.27 dB hole PSNR over the
-    # last two layers on faces 8001-8064, +0.34 dB on 8065-8128 (README).
-    ("celeba64", "center"): {"tune_iters": DEFAULT_TUNE_ITERS,
-                             "tune_layers": 4, "tune_learning_rate": 1e-4,
-                             "tune_penalty": 0.1},
-    **{(model, mask): {"tune_iters": DEFAULT_TUNE_ITERS} for model, mask in (
-        ("svhn32", "center"), ("svhn32", "pattern"), ("svhn32", "left"))}}
-# Several starts per image with their fills averaged (--restarts,
-# --combine_restarts=mean): +0.47 dB hole PSNR on SVHN's center block, +0.78
-# on its left half, at 4x the search's time (README):
-MEAN_OF_RESTARTS_BY_DEFAULT = {("svhn32", "center"): 4, ("svhn32", "left"): 4}
-# The biharmonic residual blend (--blend=biharmonic) instead of Poisson's:
-BIHARMONIC_BLEND_BY_DEFAULT = {("celeba64", "random80"), ("celeba64", "pattern"),
-                               ("svhn32", "center"), ("svhn32", "random80"),
-                               ("svhn32", "pattern")}
-# ... with G's detail shrunk (--blend_detail) towards the biharmonic fill:
-BLEND_DETAIL_BY_DEFAULT = {("celeba64", "random80"): 0.25,
-                           ("celeba64", "pattern"): 0.5,
-                           ("svhn32", "random80"): 0.25,
-                           ("svhn32", "pattern"): 0.5}
+# What a model without measured defaults for a mask gets: the paper's method.
+PAPER_OPTIONS = {"tune_iters": 0, "restarts": 1, "combine_restarts": "best",
+                 "blend": "poisson", "blend_detail": 1.0}
 
 
 def default_options(model: str, mask: str) -> dict:
   """The InpaintConfig fields `bin/inpaint` sets for a model and mask when
-  their flags are not given."""
-  restarts = MEAN_OF_RESTARTS_BY_DEFAULT.get((model, mask))
-  return {"tune_iters": 0, **TUNING_BY_DEFAULT.get((model, mask), {}),
-          "restarts": restarts or 1,
-          "combine_restarts": "mean" if restarts else "best",
-          "blend": ("biharmonic" if (model, mask) in
-                    BIHARMONIC_BLEND_BY_DEFAULT else "poisson"),
-          "blend_detail": BLEND_DETAIL_BY_DEFAULT.get((model, mask), 1.0)}
+  their flags are not given: the options measured for that mask and saved
+  with the model (config.json's `inpaint_defaults`: beyond-the-paper options
+  are defaults only where they raised hole PSNR on validation images), else
+  the paper's."""
+  measured = models.inpaint_defaults(model).get(mask, {})
+  return {**PAPER_OPTIONS, **measured}
 
 
 def show_holes(images, masks):

@@ -423,6 +423,14 @@ def _first_non_finite(*nets) -> str | None:
   return None
 
 
+def inpaint_defaults(model: str) -> dict:
+  """The inpainting options measured for a model, by mask ({} if none, or
+  for a name or path that holds no model: the paper's method)."""
+  if is_keras_file(model):
+    return {}
+  return config_lib.load_inpaint_defaults(resolve(model))
+
+
 def check_exists(model: str, flag: str = "model") -> None:
   """Refuses, before any work, a model argument that names nothing loadable:
   an unknown name, a missing path, or a file that is not a model."""
@@ -626,4 +634,5 @@ def export(run_dir: str, out_dir: str, export_format: str = "npz") -> None:
     generator.export(os.path.join(out_dir, "saved_model"),
                      format="tf_saved_model", verbose=False,
                      input_signature=_serving_signature(generator))
-  config_lib.save_run_config(out_dir, model_config, train_config)
+  config_lib.save_run_config(out_dir, model_config, train_config,
+                             inpaint_defaults(run_dir))

@@ -130,8 +130,9 @@ def prepare_run_dir(run_dir: str, model_config: config_lib.ModelConfig,
       raise InputError(f"run_dir={run_dir}: holds a run with a different "
                        f"config.json ({'; '.join(differences)}); use another "
                        "--run_dir or the same settings")
-    if write:
-      config_lib.save_run_config(run_dir, model_config, train_config)
+    if write:  # keeps the inpainting defaults measured for the run
+      config_lib.save_run_config(run_dir, model_config, train_config,
+                                 config_lib.load_inpaint_defaults(run_dir))
     return False
   if not write:
     # The chief may be creating the directory right now (config.json.tmp
