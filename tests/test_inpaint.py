@@ -261,8 +261,10 @@ def test_tuned_results_do_not_depend_on_batching(nets, target):
 def test_beyond_the_paper_defaults_only_where_measured():
   tuned = {"tune_iters": inpaint.DEFAULT_TUNE_ITERS}
   paper = {"tune_iters": 0}
-  all_layers = {**tuned, "tune_layers": 4, "tune_learning_rate": 1e-4,
-                "tune_penalty": 0.1}
+  # 100 iterations from the encoder's start, then 30 steps on all 4 layers:
+  # 20.99 dB on the center block against 20.92 for 500 + 100 steps.
+  all_layers = {"iterations": 100, "tune_iters": 30, "tune_layers": 4,
+                "tune_learning_rate": 3e-4, "tune_penalty": 0.1}
   one_start = {"restarts": 1, "combine_restarts": "best"}
   mean_of_4 = {"restarts": 4, "combine_restarts": "mean"}
   expected = {
