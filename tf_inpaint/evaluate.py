@@ -19,7 +19,8 @@ from tf_inpaint.inpaint import DEFAULT_TUNE_ITERS, Inpainter, default_options
 # InpaintConfig. `ours` is the paper's method whatever the flags say of
 # tuning; `ours_tuned` tunes for --tune_iters (or DEFAULT_TUNE_ITERS);
 # `ours_default` is what `bin/inpaint` does given only the model and mask
-# (`inpaint.default_options`, and the model's own encoder when it has one).
+# (`inpaint.default_options`, its iteration count included where the model
+# sets one, and the model's own encoder when it has one).
 OURS = {
     "ours": {"tune_iters": 0},
     "ours_no_perceptual": {"lam": 0.0, "tune_iters": 0},  # Fig. 2
