@@ -135,6 +135,8 @@ def test_bf16_inpainting_stays_close_to_float32(varied_model):
   for name in ("float32", "mixed_bfloat16"):
     inpainter = inpaint.Inpainter(generator, discriminator,
                                   config.InpaintConfig(iterations=20,
+                                                       tune_iters=3,
+                                                       tune_layers=3,
                                                        precision=name))
     assert precision.of_model(inpainter.generator) == name
     results[name] = inpainter.inpaint(images, hole_masks)

@@ -69,7 +69,8 @@ class GeneratorTuner:
     see the same weights)."""
     layers = tunable_layers(self.generator)
     first = self._first_tuned(tune_layers)
-    return {i: layers[i].phases() for i in range(first, len(layers))}
+    return {i: tf.cast(layers[i].phases(), tf.float32)  # tuning: float32
+            for i in range(first, len(layers))}
 
   def features(self, z, tune_layers: int):
     """G's activations up to its first tuned layer, which tuning keeps; as
