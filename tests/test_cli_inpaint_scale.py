@@ -65,8 +65,17 @@ def test_a_killed_run_continues_to_the_same_bytes(work):
   assert result.returncode == 0, result.stderr
   assert "Continuing the stopped run" in result.stdout
   assert "images already done" in result.stdout
-  assert snapshot(work / "resumed") == snapshot(work / "straight")
+  assert _without_seconds(snapshot(work / "resumed")) == _without_seconds(
+      snapshot(work / "straight"))
   assert not (work / "resumed.partial").exists()
+
+
+def _without_seconds(files: dict) -> dict:
+  """A folder's files with metrics.json's timing (this process's own) left
+  out: every other byte of a continued run equals an uninterrupted one's."""
+  report = json.loads(files["metrics.json"])
+  assert set(report.pop("seconds")) >= {"start-up", "search"}
+  return {**files, "metrics.json": report}
 
 
 def test_other_settings_against_a_stopped_run_are_refused(work):
