@@ -12,8 +12,11 @@ TINY = config.ModelConfig(image_size=32, base_filters=4, z_dim=8)
 
 
 def _train_config(folder, **overrides):
+  # float32 on every CPU (auto picks bf16 on some); tests/test_precision.py
+  # covers the others.
   values = dict(dataset=f"folder:{folder}", batch_size=4, steps=3,
-                summary_every=1, image_every=2, checkpoint_every=2, seed=1)
+                summary_every=1, image_every=2, checkpoint_every=2, seed=1,
+                precision="float32")
   values.update(overrides)
   return config.TrainConfig(**values)
 
