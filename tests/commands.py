@@ -69,3 +69,23 @@ def run_command(command: str, *flags: str, cwd, env=None,
       raise subprocess.TimeoutExpired(argv, timeout)
     stdout, stderr = (open(path).read() for path in paths)
   return subprocess.CompletedProcess(argv, process.exitcode, stdout, stderr)
+
+
+def kill_command_after(command: str, *flags: str, cwd, seconds: float,
+                       env=None) -> bool:
+  """Starts `bin/<command> flags...` as `run_command` does and SIGKILLs it
+  after `seconds` if it is still running; True if it was killed."""
+  with tempfile.TemporaryDirectory() as scratch:
+    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
+    for path in paths:
+      open(path, "w").close()
+    process = _FORKSERVER.Process(
+        target=_run_in_child,
+        args=(command, list(flags), str(cwd), dict(env or os.environ), *paths))
+    process.start()
+    process.join(seconds)
+    killed = process.exitcode is None
+    if killed:
+      process.kill()
+    process.join()
+  return killed
