@@ -80,6 +80,8 @@ CASES = [
     ("inpaint", lambda t, r: ["--mask=random80", "--missing_fraction=nan"],
      "missing_fraction=nan: expected a fraction"),
     ("demo", lambda t, r: [f"--port={_busy_port()}"], "cannot serve on"),
+    ("demo", lambda t, r: ["--precision=mixed_float16"],
+     "precision=mixed_float16: no GPU here"),
     ("train", lambda t, r: ["--architecture=encoder",
                             "--generator=celeba64_ce_center"],
      "generator=celeba64_ce_center: a context_encoder model, expected a dcgan"),

@@ -53,6 +53,20 @@ def test_the_button_fills_a_painted_hole_and_keeps_every_other_pixel(cache):
     np.testing.assert_array_equal(np.asarray(saved), result.image)
 
 
+def test_the_servers_precision_reaches_the_search(cache):
+  photo = _face()
+  results = {name: demo.inpaint_request(_editor(photo), "center", "celeba64",
+                                        "ours", 3, 0, cache, precision=name)
+             for name in ("float32", "mixed_bfloat16")}
+  hole = (results["float32"].corrupted == 0).all(-1) & (photo != 0).any(-1)
+  for result in results.values():
+    np.testing.assert_array_equal(result.image[~hole], photo[~hole])
+  # bf16 fills the same hole, not bit for bit the same way.
+  first, second = (r.generated.astype(int) for r in results.values())
+  assert 0 < np.abs(first - second).mean() < 8
+  assert cache.get("celeba64")._inpainter.config.precision == "mixed_bfloat16"  # pylint: disable=protected-access
+
+
 def test_a_named_hole_and_a_fast_baseline(cache):
   photo = _face()
   result = demo.inpaint_request(_editor(photo), "center", "celeba64",

@@ -97,9 +97,11 @@ def _fill_with_baseline(photo: np.ndarray, hole: np.ndarray,
 
 def inpaint_request(editor_value, hole_name: str, model_name: str,
                     method: str, iterations, seed, cache: ModelCache,
-                    on_progress=None) -> DemoResult:
+                    on_progress=None, precision: str = "float32"
+                    ) -> DemoResult:
   """The page's button: a photo and its painted layer (or a named hole) ->
-  the photo at its size with the hole filled.
+  the photo at its size with the hole filled; `precision` is the server's
+  (bin/demo --precision) for every request.
 
   Raises:
     InputError: with the message the page shows (no photo, no hole, a photo
@@ -124,7 +126,8 @@ def inpaint_request(editor_value, hole_name: str, model_name: str,
         model_name, "file" if hole_name == "painted" else hole_name)
     result = model.inpaint(photo, hole, **{**defaults,
                                            "iterations": int(iterations),
-                                           "seed": seed},
+                                           "seed": seed,
+                                           "precision": precision},
                            on_progress=on_progress)
     image = result.image
     generated = np.round((result.generated + 1.0) * 127.5).astype(np.uint8)
@@ -148,8 +151,10 @@ def sample_photos(model_names) -> list[str]:
   return paths
 
 
-def build_page(model_names: list[str], cache: ModelCache | None = None):
-  """The Gradio Blocks page; requests are queued, one at a time."""
+def build_page(model_names: list[str], cache: ModelCache | None = None,
+               precision: str = "float32"):
+  """The Gradio Blocks page; requests are queued, one at a time, each
+  computed in `precision`."""
   import gradio as gr  # pylint: disable=g-import-not-at-top
   cache = cache or ModelCache()
 
@@ -159,7 +164,8 @@ def build_page(model_names: list[str], cache: ModelCache | None = None):
     try:
       result = inpaint_request(
           editor_value, hole_name, model_name, method, iterations, seed, cache,
-          on_progress=lambda done: progress(done, desc="searching z"))
+          on_progress=lambda done: progress(done, desc="searching z"),
+          precision=precision)
     except InputError as e:
       raise gr.Error(str(e)) from e
     return result.image, result.generated, result.corrupted, result.path

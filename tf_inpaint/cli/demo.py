@@ -13,7 +13,7 @@ import socket
 
 from absl import flags
 
-from tf_inpaint import errors
+from tf_inpaint import errors, precision
 from tf_inpaint.cli import run_main
 
 FLAGS = flags.FLAGS
@@ -26,6 +26,9 @@ def define_flags() -> None:
   flags.DEFINE_string("host", "127.0.0.1", "Address to serve on; 0.0.0.0 "
                       "makes the page reachable from other machines.")
   flags.DEFINE_integer("port", 7860, "Port to serve on.")
+  flags.DEFINE_enum("precision", "float32", list(precision.PRECISIONS),
+                    "What G and D compute in for every request (as "
+                    "bin/inpaint --precision).")
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -54,7 +57,9 @@ def main() -> None:
   for name in FLAGS.model:
     models.load_config(name)  # a missing model fails now, not on the page
   _check_port_free(FLAGS.host, FLAGS.port)
-  page = demo.build_page(FLAGS.model)
+  resolved = precision.resolve(FLAGS.precision)
+  print(precision.describe(FLAGS.precision, resolved), flush=True)
+  page = demo.build_page(FLAGS.model, precision=resolved)
   page.launch(server_name=FLAGS.host, server_port=FLAGS.port, ssr_mode=False,
               show_error=True, max_file_size="50mb",
               allowed_paths=[os.path.dirname(p) for p in
