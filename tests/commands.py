@@ -8,6 +8,7 @@ which was most of the suite's time. Tests of a command's start-up itself
 (signals, TF_CONFIG clusters, a terminal, installed scripts) start the real
 script with `command_line` and subprocess.
 """
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -44,6 +45,21 @@ def _run_in_child(command, flags, cwd, env, stdout_path, stderr_path):
   importlib.import_module(f"tf_inpaint.cli.{command}").run()
 
 
+@contextlib.contextmanager
+def _started(command: str, flags, cwd, env):
+  """Forks `bin/<command> flags...` from the server; yields (process, its
+  stdout and stderr paths), which exist until the block ends."""
+  with tempfile.TemporaryDirectory() as scratch:
+    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
+    for path in paths:
+      open(path, "w").close()
+    process = _FORKSERVER.Process(
+        target=_run_in_child,
+        args=(command, list(flags), str(cwd), dict(env or os.environ), *paths))
+    process.start()
+    yield process, paths
+
+
 def run_command(command: str, *flags: str, cwd, env=None,
                 timeout: float = 300) -> subprocess.CompletedProcess:
   """Runs `bin/<command> flags...` in `cwd` (environment `env`, default this
@@ -54,14 +70,7 @@ def run_command(command: str, *flags: str, cwd, env=None,
     subprocess.TimeoutExpired: if it runs longer than `timeout` (then killed).
   """
   argv = command_line(command, *flags)
-  with tempfile.TemporaryDirectory() as scratch:
-    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
-    for path in paths:
-      open(path, "w").close()
-    process = _FORKSERVER.Process(
-        target=_run_in_child,
-        args=(command, list(flags), str(cwd), dict(env or os.environ), *paths))
-    process.start()
+  with _started(command, flags, cwd, env) as (process, paths):
     process.join(timeout)
     if process.exitcode is None:
       process.kill()
@@ -75,14 +84,7 @@ def kill_command_after(command: str, *flags: str, cwd, seconds: float,
                        env=None) -> bool:
   """Starts `bin/<command> flags...` as `run_command` does and SIGKILLs it
   after `seconds` if it is still running; True if it was killed."""
-  with tempfile.TemporaryDirectory() as scratch:
-    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
-    for path in paths:
-      open(path, "w").close()
-    process = _FORKSERVER.Process(
-        target=_run_in_child,
-        args=(command, list(flags), str(cwd), dict(env or os.environ), *paths))
-    process.start()
+  with _started(command, flags, cwd, env) as (process, _):
     process.join(seconds)
     killed = process.exitcode is None
     if killed:
