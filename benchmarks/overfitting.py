@@ -35,8 +35,10 @@ flags.DEFINE_string("model", None, "DCGAN: bundled name or run directory.")
 flags.DEFINE_string("images", None, "The dataset spec it was trained on.")
 flags.DEFINE_bool("per_subfolder", False, "Count the selections below in "
                   "each class folder (as the model was trained).")
-flags.DEFINE_integer("num_train", 0, "Training images: the first N.")
-flags.DEFINE_integer("first_validation", 1, "Held-out images: from here on.")
+flags.DEFINE_integer("num_train", 0, "Training images: the first N (negative: "
+                     "all but the last -N).")
+flags.DEFINE_integer("first_validation", 1, "Held-out images: from here on "
+                     "(negative: the last -N).")
 flags.DEFINE_integer("num_samples", 256, "G samples for the copy check.")
 flags.DEFINE_integer("seed", 0, "Seed of the samples' z.")
 flags.mark_flags_as_required(["model", "images", "num_train",

@@ -102,7 +102,7 @@ CASES = [
     ("evaluate", lambda t, r: ["--masks=center,center"],
      "center given more than once"),
     ("evaluate", lambda t, r: ["--methods=tv,tv"], "tv given more than once"),
-    ("evaluate", lambda t, r: ["--first_image=-1"], "first_image=-1"),
+    ("evaluate", lambda t, r: ["--first_image=0"], "first_image=0"),
     ("evaluate", lambda t, r: ["--methods=ours_encoder"],
      "methods=ours_encoder: model"),
     ("evaluate", lambda t, r: ["--methods=context_encoder"],

@@ -111,8 +111,8 @@ def test_per_subfolder_selects_the_same_range_in_each_class(tmp_path):
   held_out_paths = set(held_out.records.as_numpy_iterator())
   assert (train.num_examples, held_out.num_examples) == (8, 3)
   assert not train_paths & held_out_paths
-  with pytest.raises(InputError, match="first_image=6: the largest of its 3 "
-                     "image folders has only 5 images"):
+  with pytest.raises(InputError, match="first_image=6, num_images=0: selects "
+                     "no image; the largest of its 3 image folders has 5"):
     data.open_source(f"folder:{tmp_path}", first_image=6, per_subfolder=True)
 
 
@@ -289,10 +289,34 @@ def test_selection_counts_files_before_checking_them(image_folder):
   assert [os.path.basename(p) for p in paths] == ["004.png", "005.png"]
 
 
+def test_negative_selections_count_from_the_end_of_each_subfolder(tmp_path):
+  for name, count in (("a", 5), ("b", 8)):
+    write_images(str(tmp_path / name), count, seed=count)
+  def names(first, count):
+    return [os.path.relpath(p, tmp_path) for p in data.list_image_files(
+        str(tmp_path), first, count, per_subfolder=True)]
+  held_out, training = names(-3, 0), names(1, -3)
+  assert held_out == ["a/002.png", "a/003.png", "a/004.png",
+                      "b/005.png", "b/006.png", "b/007.png"]
+  assert len(training) == 2 + 5 and not set(training) & set(held_out)
+  assert names(-3, 1) == ["a/002.png", "b/005.png"]
+  with pytest.raises(InputError, match="first_image=1, num_images=-9: "
+                     "selects no image"):
+    names(1, -9)
+
+
+def test_counting_from_the_end_is_refused_outside_folders(tmp_path):
+  path = tmp_path / "svhn.mat"
+  scipy_io.savemat(str(path), {"X": np.zeros((32, 32, 3, 4), np.uint8)})
+  with pytest.raises(InputError, match="counting from the end works in image "
+                     "folders"):
+    data.open_source(f"mat:{path}", first_image=-3)
+
+
 @pytest.mark.parametrize("first, count, message", [
     (0, 0, "first_image=0: expected >= 1"),
-    (-2, 0, "first_image=-2: expected >= 1"),
-    (1, -1, "num_images=-1: expected >= 0"),
+    (0, -1, "first_image=0: expected >= 1"),
+    (20, 0, "first_image=20, num_images=0: selects no image"),
 ])
 def test_one_selection_rule_for_every_reader(image_folder, first, count,
                                              message):

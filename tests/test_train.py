@@ -131,7 +131,7 @@ def test_failure_before_the_first_checkpoint_removes_the_new_run_dir(
   trainer = train.Trainer(TINY, _train_config(image_folder), str(run_dir),
                           str(tmp_path / "logs"))
 
-  def broken_step(iterator, stop_vote):
+  def broken_step(iterator, stop_vote, regularize):
     raise RuntimeError("simulated crash")
 
   monkeypatch.setattr(trainer, "_train_step", broken_step)

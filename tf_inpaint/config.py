@@ -20,6 +20,10 @@ SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
 AUGMENTATIONS = ("auto", "none", "flip", "flip_rot90", "digits")
 CROPS = ("auto", "none", "square", "celeba")
+# The names of two registries whose modules need TensorFlow, which this
+# module must not import (flags are checked before TensorFlow loads).
+GAN_LOSSES = ("non_saturating", "hinge")  # losses.GAN_LOSSES
+DIFF_AUGMENTATIONS = ("color", "translation", "cutout")  # diff_augment.POLICIES
 CONFIG_FILENAME = "config.json"
 CHECKPOINT_SUBDIR = "checkpoints"
 
@@ -53,6 +57,23 @@ def _require_finite_and_seeded(config) -> None:
     _require(config.seed >= 0, f"seed={config.seed}: expected >= 0")
 
 
+def parse_diff_augment(policy: str) -> tuple[str, ...]:
+  """The changes of a DiffAugment policy: `none` -> (), `color,cutout` -> both.
+
+  Raises:
+    ValueError: naming an unknown or repeated change.
+  """
+  if policy == "none":
+    return ()
+  names = tuple(name.strip() for name in policy.split(","))
+  for name in names:
+    if name not in DIFF_AUGMENTATIONS:
+      raise ValueError(f"{name!r} is not a change")
+  if len(set(names)) != len(names):
+    raise ValueError("a change is listed twice")
+  return names
+
+
 def _require_adam(config) -> None:
   _require_finite_and_seeded(config)
   _require(config.learning_rate > 0,
@@ -81,6 +102,9 @@ class ModelConfig:
       path), which stays frozen; its image size and z_dim are the encoder's.
     generator_digest: for an `encoder`: the fingerprint of that G's weights,
       filled in when training starts, checked wherever the encoder is used.
+    spectral_norm: spectrally normalised D (Miyato et al.): every weight
+      divided by its largest singular value, and no BN in D; off keeps the
+      paper's DCGAN discriminator.
   """
   image_size: int = 64
   z_dim: int = 100
@@ -90,6 +114,7 @@ class ModelConfig:
   mask_family: str | None = None
   generator: str | None = None
   generator_digest: str | None = None
+  spectral_norm: bool = False
 
   def __post_init__(self):
     _require(self.image_size in SUPPORTED_IMAGE_SIZES,
@@ -112,8 +137,10 @@ class TrainConfig:
     data_dir: TFDS data directory (None: TFDS's default).
     split: dataset split (TFDS only; folders and .mat files have one split).
     first_image: 1-based index of the first image used, in the dataset's order
-      (sorted file names for folders), so a held-out tail stays unseen.
-    num_images: how many images from `first_image` on; 0 means all.
+      (sorted file names for folders), so a held-out tail stays unseen; in
+      folders, negative counts from the end (-3: the third-last).
+    num_images: how many images from `first_image` on; 0 means all, and
+      negative (folders) all but that many at the end.
     per_subfolder: count `first_image` and `num_images` in each folder of
       images (class folders, as in DTD's layout), so every class gives the
       same share; folder datasets only.
@@ -124,8 +151,21 @@ class TrainConfig:
       colour jitter, inversion; never flips), `none`, or `auto`.
     batch_size: global batch size, split over replicas.
     steps: total training steps; raising it and rerunning continues a run.
-    learning_rate: Adam learning rate for both networks.
+    learning_rate: Adam learning rate of G (and of D unless
+      `d_learning_rate` is set).
+    d_learning_rate: Adam learning rate of D, for two time-scale updates
+      (TTUR, Heusel et al.: e.g. 1e-4 for G, 4e-4 for D); 0 means
+      `learning_rate`.
     beta1: Adam beta_1 for both networks.
+    gan_loss: the adversarial losses, a row of `losses.GAN_LOSSES`:
+      `non_saturating` (the paper's DCGAN) or `hinge` (SN-GAN, BigGAN).
+    r1_gamma: weight of the R1 penalty gamma/2 * ||grad D(x)||^2 on real
+      images (Mescheder et al.; StyleGAN2); 0 turns it off.
+    r1_every: lazy R1: the penalty, scaled by this, is added every
+      `r1_every` steps instead of each step (StyleGAN2 uses 16).
+    diff_augment: DiffAugment policy (Zhao et al.) for small datasets: the
+      changes applied to every image D sees, real or generated, a
+      comma-separated list of `color`, `translation`, `cutout`, or `none`.
     seed: the one seed for weights, data order, augmentation and noise.
     strategy: `default`, `mirrored` or `multi_worker_mirrored`.
     checkpoint_every: steps between checkpoints.
@@ -158,7 +198,13 @@ class TrainConfig:
   batch_size: int = 64
   steps: int = 10000
   learning_rate: float = 2e-4
+  d_learning_rate: float = 0.0
   beta1: float = 0.5
+  gan_loss: str = dataclasses.field(default="non_saturating",
+                                    metadata={"choices": GAN_LOSSES})
+  r1_gamma: float = 0.0
+  r1_every: int = 16
+  diff_augment: str = "none"
   seed: int = 0
   strategy: str = dataclasses.field(default="default",
                                     metadata={"choices": STRATEGIES})
@@ -181,18 +227,29 @@ class TrainConfig:
 
   def __post_init__(self):
     _require(bool(self.dataset), "dataset: expected a dataset spec, got ''")
-    _require(self.first_image >= 1,
-             f"first_image={self.first_image}: expected >= 1")
-    _require(self.num_images >= 0,
-             f"num_images={self.num_images}: expected >= 0 (0 = all)")
+    _require(self.first_image != 0,
+             "first_image=0: expected >= 1 (1-based), or < 0 to count from "
+             "the end")
     _require_choice(self, "crop", CROPS)
     _require_choice(self, "augment", AUGMENTATIONS)
     _require_choice(self, "strategy", STRATEGIES)
     _require_choice(self, "precision", PRECISIONS)
     _require_choice(self, "conv_impl", CONV_IMPLS)
+    _require_choice(self, "gan_loss", GAN_LOSSES)
     _require_positive(self, "batch_size", "steps", "checkpoint_every",
-                      "summary_every", "image_every")
+                      "summary_every", "image_every", "r1_every")
     _require_adam(self)
+    _require(self.d_learning_rate >= 0,
+             f"d_learning_rate={self.d_learning_rate}: expected > 0, or 0 "
+             "for learning_rate")
+    _require(self.r1_gamma >= 0,
+             f"r1_gamma={self.r1_gamma}: expected >= 0 (0 = off)")
+    try:
+      parse_diff_augment(self.diff_augment)
+    except ValueError as e:
+      raise InputError(f"diff_augment={self.diff_augment!r}: {e}; expected "
+                       f"none or a comma-separated list of "
+                       f"{', '.join(DIFF_AUGMENTATIONS)}") from e
     _require(0 <= self.ema_decay < 1,
              f"ema_decay={self.ema_decay}: expected in [0, 1) (0 = off)")
     _require(self.init_from is None or bool(self.init_from),

@@ -14,7 +14,6 @@ from keras import layers
 
 from tf_inpaint import blend
 from tf_inpaint import layers as blocks
-from tf_inpaint import losses
 from tf_inpaint import masks as masks_lib
 from tf_inpaint.config import ModelConfig
 from tf_inpaint.errors import InputError
@@ -182,9 +181,9 @@ class ContextEncoderObjective:
     return completed, {"reconstruction": reconstruction_loss(
         predictions, real, masks, self.overlap)}
 
-  def generator_loss(self, fake_logits, extras):
+  def generator_loss(self, adversarial_loss, extras):
     return (RECONSTRUCTION_WEIGHT * extras["reconstruction"] +
-            ADVERSARIAL_WEIGHT * losses.generator_loss(fake_logits))
+            ADVERSARIAL_WEIGHT * adversarial_loss)
 
   def samples(self, generator):
     """Each corrupted input (holes at the fill) beside its completion."""

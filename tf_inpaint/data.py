@@ -145,14 +145,15 @@ def list_image_files(folder: str, first_image: int = 1, num_images: int = 0,
   for path in paths:
     groups.setdefault(os.path.dirname(path) if per_subfolder else "",
                       []).append(path)
-  end = first_image - 1 + num_images if num_images else None
-  selected = sorted(path for group in groups.values()
-                    for path in group[first_image - 1:end])
+  selected = sorted(
+      path for group in groups.values()
+      for path in group[selection_slice(len(group), first_image, num_images)])
   if not selected:
     where = (f"the largest of its {len(groups)} image folders"
              if per_subfolder else f"folder:{folder}")
-    raise InputError(f"first_image={first_image}: {where} has only "
-                     f"{max(map(len, groups.values()))} images")
+    raise InputError(f"first_image={first_image}, num_images={num_images}: "
+                     f"selects no image; {where} has "
+                     f"{max(map(len, groups.values()))}")
   readable, skipped = [], []
   for path in selected:
     reason = _unreadable_reason(path)
@@ -417,6 +418,10 @@ def _open_one(spec: str, data_dir: str | None, split: str, first_image: int,
 
 def select(source: ImageSource, first_image: int, num_images: int):
   """Keeps `num_images` records from the 1-based `first_image` (0 = to the end)."""
+  if first_image < 0 or num_images < 0:
+    raise InputError(f"first_image={first_image}, num_images={num_images}: "
+                     f"counting from the end works in image folders; "
+                     f"{source.spec} is not one")
   available = source.num_examples - (first_image - 1)
   if available <= 0:
     raise InputError(f"first_image={first_image}: {source.spec} has only "
@@ -570,11 +575,28 @@ def _read_image_file(path: str) -> np.ndarray:
 
 
 def check_selection(first_image: int, num_images: int) -> None:
-  """One rule for every command: 1-based `first_image`, `num_images` >= 0."""
-  if first_image < 1:
-    raise InputError(f"first_image={first_image}: expected >= 1 (1-based)")
-  if num_images < 0:
-    raise InputError(f"num_images={num_images}: expected >= 0 (0 = all)")
+  """One rule for every command: `first_image` 1-based, or negative to count
+  from the end; any `num_images` (see `selection_slice`)."""
+  if first_image == 0:
+    raise InputError("first_image=0: expected >= 1 (1-based), or < 0 to "
+                     "count from the end (-3: the third-last)")
+
+
+def selection_slice(count: int, first_image: int, num_images: int) -> slice:
+  """Which of `count` images (in order) a selection keeps.
+
+  `first_image` is 1-based, or counts from the end when negative (-3: the
+  third-last); `num_images` is how many from there, 0 all to the end, and
+  negative all but that many at the end. So `first_image=-3` keeps the last
+  3 and `num_images=-3` all the others: a held-out tail per class folder
+  with `per_subfolder`, whatever each class's size.
+  """
+  start = first_image - 1 if first_image > 0 else max(count + first_image, 0)
+  if num_images > 0:
+    stop = start + num_images
+  else:
+    stop = count + num_images
+  return slice(start, max(stop, start))
 
 
 def local_path(spec: str) -> str | None:

@@ -136,8 +136,8 @@ class EncoderObjective:
             tf.ones_like(sample_masks)),
         "real_error": image_error(reconstruction, real, real_masks)}
 
-  def generator_loss(self, fake_logits, extras):
-    del fake_logits  # no discriminator
+  def generator_loss(self, adversarial_loss, extras):
+    del adversarial_loss  # None: no discriminator
     return extras["z_error"] + extras["sample_error"] + extras["real_error"]
 
   def samples(self, encoder):

@@ -94,6 +94,46 @@ def track_for_checkpoints(model: keras.Model, name: str, make_layer,
   return layer_list
 
 
+class SpectralNorm:
+  """Mixin for a layer with a `kernel`: with `spectral_norm`, it computes with
+  kernel / sigma, sigma the kernel's largest singular value, estimated by one
+  power iteration per training call (Miyato et al. 2018, SN-GAN).
+
+  The division is part of the forward pass, so gradients flow through sigma
+  as in the paper; Keras's SpectralNormalization wrapper instead assigns the
+  divided kernel back into the weight, which stops that gradient. The
+  singular vector is a float32 non-trainable weight, updated only in
+  training, so inference with a trained D is deterministic.
+  """
+
+  def __init__(self, *args, spectral_norm: bool = False, **kwargs):
+    super().__init__(*args, **kwargs)
+    self.spectral_norm = spectral_norm
+
+  def build(self, input_shape):
+    super().build(input_shape)
+    if self.spectral_norm:
+      self.singular_vector = self.add_weight(
+          name="singular_vector", shape=(1, self.kernel.shape[-1]),
+          initializer=keras.initializers.RandomNormal(), trainable=False,
+          autocast=False)
+
+  def effective_kernel(self, training=False):
+    """The kernel the layer computes with (normalised if `spectral_norm`)."""
+    kernel = tf.convert_to_tensor(self.kernel)
+    if not self.spectral_norm:
+      return kernel
+    matrix = tf.reshape(tf.cast(kernel, tf.float32), [-1, kernel.shape[-1]])
+    v = tf.math.l2_normalize(
+        tf.matmul(self.singular_vector, matrix, transpose_b=True))
+    u = tf.math.l2_normalize(tf.matmul(v, matrix))
+    u, v = tf.stop_gradient(u), tf.stop_gradient(v)
+    sigma = tf.reduce_sum(tf.matmul(v, matrix) * u)
+    if training:
+      self.singular_vector.assign(u)
+    return kernel / tf.cast(sigma, kernel.dtype)
+
+
 class FreezablePhases:
   """A 5x5 stride-2 layer computed in the phase form or by TensorFlow's own
   kernels (`conv_impl`, chosen per layer by `conv_choice`), which lets a
@@ -108,8 +148,13 @@ class FreezablePhases:
 
   def freeze_phases(self) -> None:
     """Only for private copies that are never trained (models.frozen_copy)."""
-    self.frozen_phases = tf.cast(strided_conv.phase_kernel(self.kernel),
-                                 self.compute_dtype)
+    self.frozen_phases = tf.cast(
+        strided_conv.phase_kernel(self.effective_kernel()), self.compute_dtype)
+
+  def effective_kernel(self, training=False):
+    """The kernel the layer computes with (a mixin may normalise it)."""
+    del training
+    return tf.convert_to_tensor(self.kernel)
 
   def phases(self, kernel=None):
     """The phase kernel: computed once if frozen, else from `kernel` (the
@@ -119,18 +164,35 @@ class FreezablePhases:
     return strided_conv.phase_kernel(self.kernel if kernel is None else kernel)
 
 
-class StridedConv2D(FreezablePhases, layers.Conv2D):
-  """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel."""
+class StridedConv2D(SpectralNorm, FreezablePhases, layers.Conv2D):
+  """5x5 stride-2 SAME Conv2D whose input gradient runs on the fast kernel,
+  optionally spectrally normalised (D only)."""
 
   def __init__(self, filters, **kwargs):
     super().__init__(filters, strided_conv.KERNEL_SIZE, strides=2,
                      padding="same", **kwargs)
+
+  def call(self, inputs, training=False):
+    if not self.spectral_norm:
+      return super().call(inputs)
+    outputs = self.convolution_op(inputs, self.effective_kernel(training))
+    return tf.nn.bias_add(outputs, self.bias) if self.use_bias else outputs
 
   def convolution_op(self, inputs, kernel):
     if self.conv_impl == "native":
       return super().convolution_op(inputs, kernel)
     kernel = tf.convert_to_tensor(kernel)
     return strided_conv.conv2d(inputs, kernel, self.phases(kernel))
+
+
+class SpectralDense(SpectralNorm, layers.Dense):
+  """Dense, optionally spectrally normalised (D's logit)."""
+
+  def call(self, inputs, training=False):
+    if not self.spectral_norm:
+      return super().call(inputs)
+    return tf.nn.bias_add(
+        tf.matmul(inputs, self.effective_kernel(training)), self.bias)
 
 
 class StridedConv2DTranspose(FreezablePhases, layers.Conv2DTranspose):
@@ -180,20 +242,26 @@ def upsample_to_image(model: keras.Model, x, training: bool):
   return tf.tanh(model.to_image(x))
 
 
-def add_downsampling(model: keras.Model, config: ModelConfig) -> None:
+def add_downsampling(model: keras.Model, config: ModelConfig,
+                     spectral_norm: bool = False) -> None:
   """Gives `model` D's way down from the image to 4x4.
 
   5x5 stride-2 convolutions double the channels from `base_filters`, with
   LeakyReLU(0.2) and BN on all but the first (DCGAN); as attributes
-  `downsample` and `downsample_norms`. `downsample_image` runs it.
+  `downsample` and `downsample_norms`. With `spectral_norm` (a D's) the
+  convolutions are spectrally normalised, biased, and have no BN (SN-GAN's
+  DCGAN discriminator: BN would undo the normalisation). `downsample_image`
+  runs it.
   """
   steps = num_resolution_steps(config)
   model.downsample = track_for_checkpoints(
       model, "downsample", lambda i, name: StridedConv2D(
-          config.base_filters * 2**i, use_bias=(i == 0),
+          config.base_filters * 2**i,
+          use_bias=(i == 0 or spectral_norm), spectral_norm=spectral_norm,
           kernel_initializer=kernel_init(), name=name), steps)
   model.downsample_norms = track_for_checkpoints(
-      model, "downsample_norm", lambda i, name: batch_norm(name), steps - 1)
+      model, "downsample_norm", lambda i, name: batch_norm(name),
+      0 if spectral_norm else steps - 1)
 
 
 def _leaky_relu_unfused(x):
@@ -210,7 +278,10 @@ def _leaky_relu_unfused(x):
 
 def downsample_image(model: keras.Model, images, training: bool):
   """Runs the layers of `add_downsampling`; features at 4x4."""
-  x = _leaky_relu_unfused(model.downsample[0](images))
-  for conv, norm in zip(model.downsample[1:], model.downsample_norms):
-    x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
+  x = _leaky_relu_unfused(model.downsample[0](images, training=training))
+  for i, conv in enumerate(model.downsample[1:]):
+    x = conv(x, training=training)
+    if model.downsample_norms:
+      x = model.downsample_norms[i](x, training=training)
+    x = tf.nn.leaky_relu(x, alpha=0.2)
   return x

@@ -46,8 +46,10 @@ class Objective(Protocol):
            seed: tf.Tensor) -> tuple[tf.Tensor, dict]:
     """Images for D to judge against `real`, and per-example extras."""
 
-  def generator_loss(self, fake_logits: tf.Tensor, extras: dict) -> tf.Tensor:
-    """Per-example loss of G."""
+  def generator_loss(self, adversarial_loss: tf.Tensor | None,
+                     extras: dict) -> tf.Tensor:
+    """Per-example loss of G, given its per-example adversarial loss (of
+    `TrainConfig.gan_loss`; None without a discriminator)."""
 
   def samples(self, generator: keras.Model) -> tf.Tensor:
     """The images of the TensorBoard progress panel."""

@@ -11,7 +11,6 @@ import tensorflow as tf
 from keras import layers
 
 from tf_inpaint import layers as blocks
-from tf_inpaint import losses
 from tf_inpaint.config import ModelConfig
 
 _FIXED_Z_BATCH = 64
@@ -48,15 +47,16 @@ class Discriminator(blocks.BuiltFromConfig, keras.Model):
   def __init__(self, config: ModelConfig, **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    blocks.add_downsampling(self, config)
+    blocks.add_downsampling(self, config, config.spectral_norm)
     self.flatten = layers.Flatten(name="flatten")
     # float32 under a mixed policy: the losses take sigmoids and logs of it.
-    self.to_logit = layers.Dense(1, kernel_initializer=blocks.kernel_init(),
-                                 name="to_logit", dtype="float32")
+    self.to_logit = blocks.SpectralDense(
+        1, kernel_initializer=blocks.kernel_init(), name="to_logit",
+        dtype="float32", spectral_norm=config.spectral_norm)
 
   def call(self, images, training=False):
-    return self.to_logit(self.flatten(blocks.downsample_image(self, images,
-                                                              training)))
+    features = blocks.downsample_image(self, images, training)
+    return self.to_logit(self.flatten(features), training=training)
 
 
 class DcganObjective:
@@ -82,9 +82,9 @@ class DcganObjective:
                                     -1.0, 1.0)
     return generator(z, training=True), {}
 
-  def generator_loss(self, fake_logits, extras):
+  def generator_loss(self, adversarial_loss, extras):
     del extras
-    return losses.generator_loss(fake_logits)
+    return adversarial_loss
 
   def samples(self, generator):
     return generator(self.fixed_z, training=False)

@@ -26,6 +26,7 @@ from tf_inpaint import cluster
 from tf_inpaint import config as config_lib
 from tf_inpaint import conv_choice
 from tf_inpaint import data
+from tf_inpaint import diff_augment
 from tf_inpaint import losses
 from tf_inpaint import models
 from tf_inpaint import outputs
@@ -193,9 +194,11 @@ class Trainer:
     with self.strategy.scope():
       self.generator, self.discriminator = models.build(
           self.model_config, cfg.precision)
-      self.g_optimizer = self._optimizer(self.generator)
+      self.g_optimizer = self._optimizer(self.generator, cfg.learning_rate)
       self.d_optimizer = (None if self.discriminator is None else
-                          self._optimizer(self.discriminator))
+                          self._optimizer(self.discriminator,
+                                          cfg.d_learning_rate or
+                                          cfg.learning_rate))
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.ema_generator = (models.build_generator(
           self.model_config, precision=cfg.precision)
@@ -220,19 +223,21 @@ class Trainer:
         f"{path} {form}" for path, form in chosen.items()))
     self._noise_seed = tf.constant([cfg.seed, 1], tf.int64)
     self.objective = models.make_objective(self.model_config, cfg.seed)
+    self.gan_loss = losses.GAN_LOSSES[cfg.gan_loss]
+    self.diff_augment = config_lib.parse_diff_augment(cfg.diff_augment)
 
-  def _optimizer(self, network: keras.Model):
+  def _optimizer(self, network: keras.Model, learning_rate: float):
     """Adam for `network`, built eagerly (building inside the first
     strategy.run fails to trace); float16 compute adds loss scaling, which
     keeps small gradients from underflowing."""
     cfg = self.train_config
-    optimizer = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1)
+    optimizer = keras.optimizers.Adam(learning_rate, beta_1=cfg.beta1)
     if cfg.precision == "mixed_float16":
       optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(network.trainable_variables)
     return optimizer
 
-  def _replica_step(self, real, step, stop_vote):
+  def _replica_step(self, real, step, stop_vote, regularize: bool):
     cfg = self.train_config
     replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
     # Folding the replica id in gives every replica its own noise.
@@ -242,20 +247,23 @@ class Trainer:
     adversarial = self.discriminator is not None
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
       fake, extras = self.objective.fake(self.generator, real, seed)
-      fake_logits = None
+      adversarial_loss = None
       if adversarial:
-        real_logits = self.discriminator(real, training=True)
-        fake_logits = self.discriminator(fake, training=True)
+        real_logits, fake_logits = self._judge(real, fake, seed)
         d_loss = tf.nn.compute_average_loss(
-            losses.discriminator_loss(real_logits, fake_logits),
+            self.gan_loss.discriminator(real_logits, fake_logits),
             global_batch_size=cfg.batch_size)
+        d_objective = d_loss
+        if regularize:
+          d_objective += self._r1_term(real, seed)
+        adversarial_loss = self.gan_loss.generator(fake_logits)
       g_loss = tf.nn.compute_average_loss(
-          self.objective.generator_loss(fake_logits, extras),
+          self.objective.generator_loss(adversarial_loss, extras),
           global_batch_size=cfg.batch_size)
       # The identity except under loss scaling (float16); on the tapes.
       scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
       if adversarial:
-        scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
+        scaled_d_loss = self.d_optimizer.scale_loss(d_objective)
     g_vars = self.generator.trainable_variables
     self.g_optimizer.apply_gradients(zip(
         g_tape.gradient(scaled_g_loss, g_vars), g_vars))
@@ -274,16 +282,46 @@ class Trainer:
                 value, global_batch_size=cfg.batch_size)
                for name, value in extras.items()}}
 
+  def _augmented(self, images, seed, which: int):
+    """`images` as D sees them: through DiffAugment, if on, with a seed of
+    their own (`which`: 1 real, 2 fake)."""
+    return diff_augment.augment(
+        images, self.diff_augment,
+        tf.random.experimental.stateless_fold_in(seed, which))
+
+  def _judge(self, real, fake, seed):
+    """D's logits on the real and the fake batch (both augmented alike)."""
+    return (self.discriminator(self._augmented(real, seed, 1), training=True),
+            self.discriminator(self._augmented(fake, seed, 2), training=True))
+
+  def _r1_term(self, real, seed):
+    """The lazy R1 penalty's share of D's loss on a regularising step:
+    r1_every * gamma / 2 * ||grad D(x)||^2 on real images as D sees them
+    (StyleGAN2 adds it every 16th step, scaled by 16)."""
+    cfg = self.train_config
+    penalty = losses.r1_penalty(self.discriminator,
+                                self._augmented(real, seed, 1))
+    return tf.nn.compute_average_loss(
+        0.5 * cfg.r1_gamma * cfg.r1_every * penalty,
+        global_batch_size=cfg.batch_size)
+
+  def _regularizes(self, step: int) -> bool:
+    """Whether the step after `step` adds the lazy R1 penalty."""
+    cfg = self.train_config
+    return bool(cfg.r1_gamma) and step % cfg.r1_every == 0
+
   @tf.function(jit_compile=False)  # XLA is slower on CPU and breaks summaries.
-  def _train_step(self, iterator, stop_vote):
+  def _train_step(self, iterator, stop_vote, regularize: bool):
     """One step on every replica; `stop_vote` > 0 asks all workers to stop.
 
     The votes are summed with the losses, so every worker of a cluster
     learns of a signal at the same step and they stop (and save) together.
+    `regularize` (a Python bool: one graph with R1, one without, as a
+    tf.cond cannot hold R1's nested gradient) adds the R1 penalty.
     """
     per_replica = self.strategy.run(self._replica_step,
                                     args=(next(iterator), self.step,
-                                          stop_vote))
+                                          stop_vote, regularize))
     if self.ema_generator is not None:
       self._update_ema()
     self.step.assign_add(1)
@@ -431,7 +469,8 @@ class Trainer:
         progbar.update(start)
         while self._current_step() < cfg.steps and not self.interrupted:
           metrics = self._train_step(
-              iterator, tf.constant(float(self.stop_signal is not None)))
+              iterator, tf.constant(float(self.stop_signal is not None)),
+              self._regularizes(self._current_step()))
           self.interrupted = float(metrics.pop("stop_votes")) > 0
           step = self._current_step()
           self._check_finite(metrics, step)
