@@ -20,11 +20,17 @@ SUPPORTED_IMAGE_SIZES = (32, 64, 128)
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
 AUGMENTATIONS = ("auto", "none", "flip", "flip_rot90", "digits")
 CROPS = ("auto", "none", "square", "celeba")
-# The names of two registries whose modules need TensorFlow, which this
-# module must not import (flags are checked before TensorFlow loads).
+# The names of registries whose modules need TensorFlow, which this module
+# must not import (flags are checked before TensorFlow loads); a test holds
+# each equal to its registry.
+ARCHITECTURES = ("dcgan", "context_encoder", "encoder")  # models.ARCHITECTURES
+MASK_FAMILIES = ("center", "random")  # context_encoder.MASK_FAMILIES
 GAN_LOSSES = ("non_saturating", "hinge")  # losses.GAN_LOSSES
 DIFF_AUGMENTATIONS = ("color", "translation", "cutout")  # diff_augment.POLICIES
 CONFIG_FILENAME = "config.json"
+# Photo files larger than this are refused before they are decoded (a flag
+# raises it); inpainting one takes about 20 bytes per pixel at its peak.
+MAX_PHOTO_MEGAPIXELS = 100.0
 CHECKPOINT_SUBDIR = "checkpoints"
 
 

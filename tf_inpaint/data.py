@@ -8,6 +8,7 @@ Records (file paths, encoded bytes or uint8 arrays) are shuffled and skipped
 before decoding, so the training order is a function of the seed alone and a
 resumed run skips cheaply to the exact batch it stopped at.
 """
+import contextlib
 import dataclasses
 import os
 import re
@@ -21,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tf_inpaint.config import MAX_PHOTO_MEGAPIXELS
 from tf_inpaint.errors import InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -560,13 +562,28 @@ def _to_rgb_uint8(image) -> np.ndarray:
   return np.asarray(image.convert("RGB"))
 
 
+@contextlib.contextmanager
+def pillow_size_checks_off():
+  """Lets Pillow open a photo (or its hole file) of any size: `open_photos`
+  checks each file's size against its own `max_megapixels`, with a message
+  that says how to raise it; Pillow's fixed 89-megapixel warning and
+  179-megapixel refusal would contradict it."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  saved = Image.MAX_IMAGE_PIXELS
+  Image.MAX_IMAGE_PIXELS = None
+  try:
+    yield
+  finally:
+    Image.MAX_IMAGE_PIXELS = saved
+
+
 def _read_image_file(path: str) -> np.ndarray:
   """uint8 HxWx3 from an image file; other modes converted, with a warning."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   if not os.path.isfile(path):
     raise InputError(f"images={path}: no such file")
   try:
-    with Image.open(path) as image:
+    with pillow_size_checks_off(), Image.open(path) as image:
       if image.mode != "RGB":
         logging.warning("%s: converting %s to RGB", path, image.mode)
       return _to_rgb_uint8(image)
@@ -735,7 +752,7 @@ def _image_shape(path: str) -> tuple[int, int]:
   """(height, width) from the file's header, without decoding it."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   try:
-    with Image.open(path) as image:
+    with pillow_size_checks_off(), Image.open(path) as image:
       return image.height, image.width
   except (OSError, ValueError, Image.DecompressionBombError) as e:
     raise InputError(f"images={path}: not a readable image ({e})") from e
@@ -743,13 +760,15 @@ def _image_shape(path: str) -> tuple[int, int]:
 
 def open_photos(spec: str, image_size: int, crop: str, first_image: int = 1,
                 num_images: int = 0, per_subfolder: bool = False,
-                min_side: int = 8) -> PhotoSet:
+                min_side: int = 8,
+                max_megapixels: float = MAX_PHOTO_MEGAPIXELS) -> PhotoSet:
   """The selected images of an image file, a folder or a dataset spec.
 
   Raises:
     InputError: for a missing or unreadable file, one smaller than
-      `min_side` pixels, two files whose names would collide, or a spec that
-      is none of these.
+      `min_side` pixels or larger than `max_megapixels` (0: no limit; read
+      from the file's header, before it is decoded), two files whose names
+      would collide, or a spec that is none of these.
   """
   check_selection(first_image, num_images)
   files = _photo_files(spec, first_image, num_images, per_subfolder)
@@ -761,6 +780,11 @@ def open_photos(spec: str, image_size: int, crop: str, first_image: int = 1,
       if min(height, width) < min_side:
         raise InputError(f"images={path}: {width}x{height} is too small, "
                          f"expected at least {min_side} px on each side")
+      if max_megapixels and height * width > max_megapixels * 1e6:
+        raise InputError(
+            f"images={path}: {width}x{height} is {height * width / 1e6:.1f} "
+            f"megapixels, more than max_megapixels={max_megapixels:g}; raise "
+            "it (0: no limit) to inpaint it")
     return PhotoSet(spec, names, shapes,
                     tf.data.Dataset.from_tensor_slices(paths), _file_to_uint8)
   if is_dataset_spec(spec):
@@ -779,7 +803,8 @@ def open_photos(spec: str, image_size: int, crop: str, first_image: int = 1,
 
 def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
                 min_side: int = 8, progress: bool = False,
-                per_subfolder: bool = False):
+                per_subfolder: bool = False,
+                max_megapixels: float = MAX_PHOTO_MEGAPIXELS):
   """Image files as they are, as (uint8 HxWx3 arrays, names), or None.
 
   `spec` is an image file or a folder (plain or `folder:`); None for any
@@ -789,7 +814,7 @@ def read_photos(spec: str, first_image: int = 1, num_images: int = 0,
   if _photo_path(spec) is None:
     return None
   photo_set = open_photos(spec, 0, "none", first_image, num_images,
-                          per_subfolder, min_side)
+                          per_subfolder, min_side, max_megapixels)
   update = _reading_progress(len(photo_set), spec) if progress else None
   arrays = []
   for image in photo_set.read():

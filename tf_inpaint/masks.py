@@ -116,10 +116,12 @@ def read_hole_file(path: str) -> np.ndarray:
     InputError: if the file is missing or unreadable.
   """
   from PIL import Image  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data  # pylint: disable=g-import-not-at-top
   if not os.path.isfile(path):
     raise InputError(f"mask_file={path}: no such file")
   try:
-    with Image.open(path) as image:
+    # Its size must be the photo's, which open_photos has checked.
+    with data.pillow_size_checks_off(), Image.open(path) as image:
       grey = np.asarray(image.convert("L"))
   except Exception as e:  # PIL raises many types for a bad file.
     raise InputError(f"mask_file={path}: not a readable image ({e})") from e

@@ -88,12 +88,16 @@ def config_from_flags(cls, exclude=(), **values):
 
 
 def define_selection_flags() -> None:
-  """--first_image, --num_images, --per_subfolder: which images a command reads."""
+  """--first_image, --num_images, --per_subfolder: which images a command
+  reads; --max_megapixels: how large a photo file it decodes."""
   from tf_inpaint import config  # pylint: disable=g-import-not-at-top
   docs = attribute_docs(config.TrainConfig)
   flags.DEFINE_integer("first_image", 1, docs["first_image"])
   flags.DEFINE_integer("num_images", 0, docs["num_images"])
   flags.DEFINE_bool("per_subfolder", False, docs["per_subfolder"])
+  flags.DEFINE_float("max_megapixels", config.MAX_PHOTO_MEGAPIXELS,
+                     "Refuse photo files larger than this many megapixels "
+                     "before decoding them (0: no limit).")
 
 
 def define_shard_flags() -> None:

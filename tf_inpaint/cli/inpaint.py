@@ -298,7 +298,8 @@ def main() -> None:
   size = model_config.image_size
   photo_set = data.open_photos(images_spec, size, crop, FLAGS.first_image,
                                FLAGS.num_images, FLAGS.per_subfolder,
-                               min_side=size // 4)
+                               min_side=size // 4,
+                               max_megapixels=FLAGS.max_megapixels)
   hole_file = masks.read_hole_file(FLAGS.mask_file) if FLAGS.mask_file else None
   _check_mask_file_fits(hole_file, photo_set)
   if hole_file is not None and hole_file.all():
