@@ -27,7 +27,8 @@ def _file(tmp_path, name="a_file"):
 
 
 def _bomb(tmp_path):
-  """A PNG over Pillow's decompression-bomb limit (2x its 89 Mpx default)."""
+  """A PNG of 196 megapixels: over --max_megapixels and over Pillow's
+  decompression-bomb limit (2x its 89 Mpx default)."""
   Image.new("1", (14000, 14000)).save(tmp_path / "bomb.png")
   return "bomb.png"
 
@@ -95,7 +96,8 @@ CASES = [
      "read only with --mask=file, not --mask=left"),
     ("inpaint", lambda t, r: ["--first_image=0"], "first_image=0"),
     ("inpaint", lambda t, r: [f"--images={_bomb(t)}"],
-     "bomb.png: not a readable image"),
+     "bomb.png: 14000x14000 is 196.0 megapixels, more than "
+     "max_megapixels=100; raise it"),
     ("inpaint", lambda t, r: ["--init=encoder"],
      "model has no bundled encoder; pass --encoder=RUN_DIR"),
     ("inpaint", lambda t, r: ["--tune_iters=-1"], "tune_iters=-1"),
@@ -177,3 +179,30 @@ def test_an_interrupted_run_exits_non_zero_and_says_so(image_folder,
   assert process.returncode == 128 + signal.SIGTERM, stdout + stderr
   assert "Interrupted at step" in stdout and "Done" not in stdout
   assert os.listdir(tmp_path / "run" / "checkpoints")
+
+
+@pytest.mark.parametrize("command, flags, message", [
+    ("train", ["--dataset=folder:x", "--batch_size=0"], "batch_size=0"),
+    ("train", ["--dataset=folder:x", "--diff_augment=colour"],
+     "diff_augment='colour'"),
+    ("inpaint", ["--iters=-1"], "iterations=-1"),
+    ("evaluate", ["--model=m", "--images=x", "--masks=center,center"],
+     "center given more than once"),
+    ("evaluate", ["--model=m", "--images=x", "--lam=nan"], "lam=nan"),
+    ("demo", ["--port=0"], "port=0: expected 1-65535"),
+])
+def test_bad_flag_values_are_refused_before_tensorflow_loads(
+    tmp_path, command, flags, message):
+  """A `tensorflow` that cannot be imported stands in front of the real one:
+  a refusal that needed TensorFlow would fail with a traceback instead."""
+  blocker = tmp_path / "blocked" / "tensorflow"
+  blocker.mkdir(parents=True)
+  (blocker / "__init__.py").write_text(
+      "raise ImportError('tensorflow imported')\n")
+  env = {**os.environ, "PYTHONPATH": str(tmp_path / "blocked")}
+  result = subprocess.run(command_line(command, *flags), cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+  assert result.returncode == 2, result.stderr
+  lines = result.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: ")
+  assert message in lines[0]

@@ -16,8 +16,13 @@ def _images(count=6, size=16, seed=0):
 
 
 def test_the_registries_hold_exactly_the_names_the_config_accepts():
+  """config.py names them without importing TensorFlow."""
   assert tuple(diff_augment.POLICIES) == config.DIFF_AUGMENTATIONS
   assert tuple(losses.GAN_LOSSES) == config.GAN_LOSSES
+  assert tuple(models.ARCHITECTURES) == config.ARCHITECTURES
+  assert tuple(sorted({family for row in models.ARCHITECTURES.values()
+                       for family in row.mask_families or ()})) == (
+                           config.MASK_FAMILIES)
 
 
 @pytest.mark.parametrize("name", config.DIFF_AUGMENTATIONS)

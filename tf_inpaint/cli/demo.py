@@ -42,6 +42,12 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def main() -> None:
+  # Checked before Gradio and TensorFlow load, in a second.
+  if not FLAGS.model:
+    raise errors.InputError("model: expected at least one model")
+  if not 0 < FLAGS.port < 65536:
+    raise errors.InputError(f"port={FLAGS.port}: expected 1-65535")
+  _check_port_free(FLAGS.host, FLAGS.port)
   os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
   logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
   try:
@@ -50,13 +56,8 @@ def main() -> None:
     raise errors.InputError("bin/demo needs Gradio: pip install -e "
                             "\".[demo]\"") from e
   from tf_inpaint import demo, models  # pylint: disable=g-import-not-at-top
-  if not FLAGS.model:
-    raise errors.InputError("model: expected at least one model")
-  if not 0 < FLAGS.port < 65536:
-    raise errors.InputError(f"port={FLAGS.port}: expected 1-65535")
   for name in FLAGS.model:
     models.load_config(name)  # a missing model fails now, not on the page
-  _check_port_free(FLAGS.host, FLAGS.port)
   resolved = precision.resolve(FLAGS.precision)
   print(precision.describe(FLAGS.precision, resolved), flush=True)
   page = demo.build_page(FLAGS.model, precision=resolved)

@@ -24,6 +24,7 @@ import numpy as np
 from absl import flags
 
 from tf_inpaint import config, errors, masks
+from tf_inpaint import methods as method_names
 from tf_inpaint.cli import config_flags, run_main
 
 FLAGS = flags.FLAGS
@@ -36,16 +37,16 @@ _ORIGINALS = "originals.npz"
 
 
 def define_flags() -> None:
-  """Defines the flags; in a function so importing this module defines none."""
-  from tf_inpaint import evaluate  # pylint: disable=g-import-not-at-top
+  """Defines the flags; in a function so importing this module defines none.
+  Defining and checking them imports no TensorFlow."""
   flags.DEFINE_string("model", None, "Bundled model or run directory written "
                       "by bin/train.")
   flags.DEFINE_string("images", None, "Image folder, file or dataset spec.")
   config_flags.define_selection_flags()
   config_flags.define_aliases({"first": "first_image"}, deprecated=True)
   flags.DEFINE_list("masks", ["center", "random80"], "Masks to evaluate.")
-  flags.DEFINE_list("methods", list(evaluate.DEFAULT_METHODS),
-                    f"Methods: {', '.join(evaluate.METHODS)}.")
+  flags.DEFINE_list("methods", list(method_names.DEFAULT_METHODS),
+                    f"Methods: {', '.join(method_names.METHODS)}.")
   flags.DEFINE_list("context_encoders", None,
                     "For `context_encoder`: bundled names or run directories "
                     "of context encoders; each mask uses the one trained on "
@@ -194,20 +195,23 @@ def _join_parts(staging: str, ordered: list) -> None:
 
 
 def main() -> None:
+  if not FLAGS.merge:
+    for flag in ("model", "images"):
+      if not FLAGS[flag].value:
+        raise errors.InputError(f"{flag}: required (unless --merge)")
+    method_names.check_names(FLAGS.masks, FLAGS.methods)
+    config_flags.config_from_flags(config.InpaintConfig,
+                                   exclude=("image_every",))
   from tf_inpaint import data, evaluate, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
                        _join_parts, defaults=config_flags.settings_defaults())
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
-  for flag in ("model", "images"):
-    if not FLAGS[flag].value:
-      raise errors.InputError(f"{flag}: required (unless --merge)")
   inpaint_config = precision.resolved(config_flags.config_from_flags(
       config.InpaintConfig, exclude=("image_every",)))
   print(precision.describe(FLAGS.precision, inpaint_config.precision),
         flush=True)
-  evaluate.check_names(FLAGS.masks, FLAGS.methods)
   shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
   inputs = [("model", models.resolve(FLAGS.model))]
   if FLAGS.encoder:
@@ -227,7 +231,7 @@ def main() -> None:
         models.load(name, "context_encoder", "context_encoders")[2]
         for name in context_encoder_names]
   encoder_name, encoder = None, None
-  if set(FLAGS.methods) & set(evaluate.ENCODER_METHODS):
+  if set(FLAGS.methods) & set(method_names.ENCODER_METHODS):
     encoder_name, encoder = models.start_encoder(
         "encoder", FLAGS.encoder, FLAGS.model, generator,
         flag="methods=ours_encoder")
@@ -241,7 +245,8 @@ def main() -> None:
   photo_set = data.open_photos(FLAGS.images, model_config.image_size, crop,
                                FLAGS.first_image, FLAGS.num_images,
                                FLAGS.per_subfolder,
-                               min_side=model_config.image_size // 4)
+                               min_side=model_config.image_size // 4,
+                               max_megapixels=FLAGS.max_megapixels)
   first, stop = shards.shard_range(len(photo_set), *shard)
   images = data.ModelImages(photo_set.part(first, stop),
                             model_config.image_size, crop)

@@ -23,14 +23,15 @@ _DERIVED_MODEL_FIELDS = ("channels", "generator_digest")
 
 
 def define_flags() -> None:
-  """Defines the flags; in a function so importing this module defines none."""
-  from tf_inpaint import models  # pylint: disable=g-import-not-at-top
-  families = sorted({family for row in models.ARCHITECTURES.values()
-                     for family in row.mask_families or ()})
+  """Defines the flags; in a function so importing this module defines none.
+
+  Nothing here or in checking the flags' values imports TensorFlow, so a
+  mistyped flag is refused in a second.
+  """
   config_flags.define_config_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS,
-      choices={"architecture": list(models.ARCHITECTURES),
-               "mask_family": families})
+      choices={"architecture": list(config.ARCHITECTURES),
+               "mask_family": list(config.MASK_FAMILIES)})
   config_flags.define_config_flags(config.TrainConfig)
   config_flags.define_aliases({"model": "architecture", "mask": "mask_family"},
                               deprecated=True)
@@ -53,10 +54,10 @@ def default_run_dir(dataset: str, model_config: config.ModelConfig) -> str:
 
 
 def main() -> None:
-  from tf_inpaint import cluster, models, precision, train  # pylint: disable=g-import-not-at-top
   train_config = config_flags.config_from_flags(config.TrainConfig)
   model_config = config_flags.config_from_flags(
       config.ModelConfig, exclude=_DERIVED_MODEL_FIELDS)
+  from tf_inpaint import cluster, models, precision, train  # pylint: disable=g-import-not-at-top
   row = models.architecture(model_config)  # refused before joining a cluster
   # Before anything else runs TensorFlow (loading an encoder's generator).
   cluster.make_strategy(train_config.strategy)
