@@ -70,6 +70,56 @@ def mean_real_probability(discriminator, images) -> float:
   return float(tf.reduce_mean(tf.sigmoid(logits)))
 
 
+def _rss_gb(pid: int) -> float:
+  """A live process's resident memory (GB); 0 once it has gone."""
+  try:
+    with open(f"/proc/{pid}/status") as f:
+      for line in f:
+        if line.startswith("VmRSS:"):
+          return int(line.split()[1]) * 1024 / 1e9
+  except OSError:
+    pass
+  return 0.0
+
+
+def watch_memory(command: list, cap_gb: float, cwd: str = None,
+                 every: float = 0.1) -> dict:
+  """Runs `command` in a new process; its peak RSS (GB of 10^9 bytes, from
+  the kernel when it ends), seconds, RSS samples (seconds, GB) every
+  `every` s, and `stopped_over_cap_gb` if it passed `cap_gb` and was
+  killed, or `error` (its last stderr line) if it failed."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import threading  # pylint: disable=g-import-not-at-top
+  start = time.perf_counter()
+  process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+  capped, samples = threading.Event(), []
+
+  def watch():
+    while process.poll() is None:
+      rss = _rss_gb(process.pid)
+      samples.append((round(time.perf_counter() - start, 1), round(rss, 3)))
+      if rss > cap_gb:
+        capped.set()
+        process.kill()
+      time.sleep(every)
+
+  watcher = threading.Thread(target=watch, daemon=True)
+  watcher.start()
+  stderr = process.stderr.read()  # until the process closes it
+  _, status, usage = os.wait4(process.pid, 0)
+  process.returncode = os.waitstatus_to_exitcode(status)
+  watcher.join()
+  result = {"peak_rss_gb": round(usage.ru_maxrss * 1024 / 1e9, 3),
+            "seconds": round(time.perf_counter() - start, 1),
+            "rss_samples": samples}
+  if capped.is_set():
+    result["stopped_over_cap_gb"] = cap_gb
+  elif process.returncode:
+    result["error"] = (stderr.strip().splitlines() or ["?"])[-1]
+  return result
+
+
 def peak_rss_mb() -> float:
   """This process's peak resident memory so far (Linux reports KiB)."""
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

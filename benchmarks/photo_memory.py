@@ -13,11 +13,8 @@ killer counts) is read from the kernel when it ends; a process that passes
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
@@ -67,46 +64,6 @@ def _write_photo(folder: str, megapixels: float) -> tuple[str, str]:
   return photo_path, hole_path
 
 
-def _rss_gb(pid: int) -> float:
-  try:
-    with open(f"/proc/{pid}/status") as f:
-      for line in f:
-        if line.startswith("VmRSS:"):
-          return int(line.split()[1]) / 2**20
-  except OSError:
-    pass
-  return 0.0
-
-
-def _measure(command: list) -> dict:
-  """Runs `command`; its peak RSS (GB), seconds, and whether it was capped."""
-  start = time.perf_counter()
-  process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-  capped = threading.Event()
-
-  def watch():
-    while process.poll() is None:
-      if _rss_gb(process.pid) > FLAGS.cap_gb:
-        capped.set()
-        process.kill()
-      time.sleep(0.1)
-
-  watcher = threading.Thread(target=watch, daemon=True)
-  watcher.start()
-  _, status, usage = os.wait4(process.pid, 0)
-  process.returncode = os.waitstatus_to_exitcode(status)
-  stderr = process.stderr.read()
-  watcher.join()
-  result = {"peak_rss_gb": round(usage.ru_maxrss / 2**20, 3),
-            "seconds": round(time.perf_counter() - start, 1)}
-  if capped.is_set():
-    result["stopped_over_cap_gb"] = FLAGS.cap_gb
-  elif process.returncode:
-    result["error"] = (stderr.strip().splitlines() or ["?"])[-1]
-  return result
-
-
 def main(argv):
   del argv
   from benchmarks import common  # pylint: disable=g-import-not-at-top
@@ -123,8 +80,10 @@ def main(argv):
           "api": [sys.executable, "-c", _API_SCRIPT, photo, hole, FLAGS.model,
                   str(FLAGS.iterations)]}
       for path in FLAGS.paths:
-        rows.append({"path": path, "megapixels": megapixels,
-                     **_measure(commands[path])})
+        measured = common.watch_memory(commands[path], FLAGS.cap_gb,
+                                       cwd=REPO)
+        del measured["rss_samples"]
+        rows.append({"path": path, "megapixels": megapixels, **measured})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
   print(json.dumps({"model": FLAGS.model, "hole_fraction": FLAGS.hole_fraction,
                     "iterations": FLAGS.iterations, "machine": common.machine(),

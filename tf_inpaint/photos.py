@@ -148,24 +148,76 @@ def choose_frame(hole: np.ndarray, crop: str) -> Frame:
   return Frame(frame_top, frame_left, side, side, "around the hole")
 
 
+# Rows of a frame made float at a time when it is resized for the model.
+_STRIP_ROWS = 256
+
+
+def _antialiased_resize(pixels: np.ndarray, size: int) -> np.ndarray:
+  """`pixels` (H, W, 3; uint8 or 0-255 floats) resized to (size, size) as
+  data.to_model_range resizes (tf.image.resize, antialiased): the same
+  separable triangle filter, widths first, _STRIP_ROWS rows at a time, so a
+  large frame is never held in float. Equal to one resize up to float
+  rounding."""
+  height, width = pixels.shape[:2]
+  narrow = np.concatenate([
+      tf.raw_ops.ScaleAndTranslate(
+          images=tf.cast(pixels[None, top:top + _STRIP_ROWS], tf.float32),
+          size=[min(_STRIP_ROWS, height - top), size], scale=[1.0, size / width],
+          translation=[0.0, 0.0], kernel_type="triangle", antialias=True
+      ).numpy()[0] for top in range(0, height, _STRIP_ROWS)])
+  return tf.raw_ops.ScaleAndTranslate(
+      images=narrow[None], size=[size, size], scale=[size / height, 1.0],
+      translation=[0.0, 0.0], kernel_type="triangle",
+      antialias=True).numpy()[0]
+
+
+def _touched_cells(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+  """For each of `size` model cells along an axis of `length` photo pixels,
+  [start, end) of the pixels that overlap it (in exact integers)."""
+  cells = np.arange(size)
+  return cells * length // size, -(-(cells + 1) * length // size)
+
+
+def _missing_cells(hole: np.ndarray, size: int) -> np.ndarray:
+  """(size, size) bool: the model pixels that any hole pixel overlaps, even
+  in part, from an integral image of the hole's bounding box only."""
+  height, width = hole.shape
+  hole_rows = np.flatnonzero(hole.any(axis=1))
+  hole_cols = np.flatnonzero(hole.any(axis=0))
+  if not hole_rows.size:
+    return np.zeros((size, size), bool)
+  top, left = hole_rows[0], hole_cols[0]
+  box = hole[top:hole_rows[-1] + 1, left:hole_cols[-1] + 1]
+  integral = np.zeros((box.shape[0] + 1, box.shape[1] + 1), np.int32)
+  integral[1:, 1:] = box.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)
+  row_start, row_end = (np.clip(x - top, 0, box.shape[0])
+                        for x in _touched_cells(height, size))
+  col_start, col_end = (np.clip(x - left, 0, box.shape[1])
+                        for x in _touched_cells(width, size))
+  counts = (integral[np.ix_(row_end, col_end)]
+            - integral[np.ix_(row_start, col_end)]
+            - integral[np.ix_(row_end, col_start)]
+            + integral[np.ix_(row_start, col_start)])
+  return counts > 0
+
+
 def model_view(photo, hole: np.ndarray, frame: Frame,
                size: int) -> tuple[np.ndarray, np.ndarray]:
   """(image (S, S, 3) in [-1, 1], mask (S, S, 1), 1 = known) of the frame.
 
   `photo` is uint8, or float in [0, 1]. The image is resized as training
-  images were (data.to_model_range, exactly so for uint8); a model pixel is
-  known only if no hole pixel of the photo falls inside it.
+  images were (data.to_model_range, to float rounding); a model pixel is
+  known only if no hole pixel of the photo falls inside it, even in part.
+  Memory stays small for any frame: neither the frame nor the hole is
+  copied whole in float.
   """
   rows, cols = frame.slices()
   pixels = photo[rows, cols]
   if pixels.dtype != np.uint8:
-    pixels = pixels.astype(np.float32) * 255.0
-  image = data.to_model_range(pixels, size, "none").numpy()
-  coverage = tf.image.resize(hole[rows, cols, None].astype(np.float32),
-                             (size, size), method="area").numpy()
-  # Upsampling (a frame smaller than the model) interpolates; any share of
-  # a hole pixel makes a model pixel missing.
-  return image, (coverage <= 0.0).astype(np.float32)
+    pixels = pixels * np.float32(255.0)  # float photos are float already
+  image = np.clip(_antialiased_resize(pixels, size) / 127.5 - 1.0, -1.0, 1.0)
+  known = ~_missing_cells(hole[rows, cols], size)
+  return image, known[..., None].astype(np.float32)
 
 
 def hole_from_model_mask(mask: np.ndarray, frame: Frame,
@@ -188,20 +240,20 @@ BLEND_MARGIN = 4
 # 3.2 GB for the biharmonic blend), so larger holes are blended at a
 # reduced resolution and resized back: the fill comes from a model of 64x64
 # or so anyway; known pixels are never touched.
-MAX_BLEND_PIXELS = 512 * 512
+MAX_BLEND_PIXELS = 256 * 256
 
 
-def _hole_box(hole: np.ndarray, frame: Frame) -> Frame:
-  """The hole's bounding box plus BLEND_MARGIN, inside `frame`, in the
+def _hole_box(hole: np.ndarray, frame: Frame, margin: int) -> Frame:
+  """The hole's bounding box plus `margin` pixels, inside `frame`, in the
   photo's pixels."""
   rows, cols = frame.slices()
   inside = hole[rows, cols]
   hole_rows = np.flatnonzero(inside.any(axis=1))
   hole_cols = np.flatnonzero(inside.any(axis=0))
-  top = max(int(hole_rows[0]) - BLEND_MARGIN, 0)
-  left = max(int(hole_cols[0]) - BLEND_MARGIN, 0)
-  bottom = min(int(hole_rows[-1]) + 1 + BLEND_MARGIN, frame.height)
-  right = min(int(hole_cols[-1]) + 1 + BLEND_MARGIN, frame.width)
+  top = max(int(hole_rows[0]) - margin, 0)
+  left = max(int(hole_cols[0]) - margin, 0)
+  bottom = min(int(hole_rows[-1]) + 1 + margin, frame.height)
+  right = min(int(hole_cols[-1]) + 1 + margin, frame.width)
   return Frame(frame.top + top, frame.left + left, bottom - top, right - left,
                frame.source)
 
@@ -240,12 +292,17 @@ def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
     method: a blend of blend.py.
     detail: the biharmonic blend's weight of G's detail.
   """
-  box = _hole_box(hole, frame)
+  bare = _hole_box(hole, frame, 0)
+  reduction = min(1.0, (MAX_BLEND_PIXELS / (
+      (bare.height + 2 * BLEND_MARGIN) * (bare.width + 2 * BLEND_MARGIN))) ** 0.5)
+  # The margin is BLEND_MARGIN pixels of the blend's resolution (+1 for the
+  # reduced pixels that straddle the hole's edge).
+  box = _hole_box(hole, frame, BLEND_MARGIN if reduction == 1.0 else
+                  int(np.ceil((BLEND_MARGIN + 1) / reduction)))
   rows, cols = box.slices()
   inside = hole[rows, cols]
   pixels = _in_model_range(np.asarray(photo)[rows, cols])
   known = (~inside).astype(np.float32)[..., None]
-  reduction = min(1.0, (MAX_BLEND_PIXELS / (box.height * box.width)) ** 0.5)
   size = (max(int(round(box.height * reduction)), 1),
           max(int(round(box.width * reduction)), 1))
   if size != (box.height, box.width):
