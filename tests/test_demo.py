@@ -67,6 +67,20 @@ def test_the_servers_precision_reaches_the_search(cache):
   assert cache.get("celeba64")._inpainter.config.precision == "mixed_bfloat16"  # pylint: disable=protected-access
 
 
+def test_the_page_offers_pets_beside_faces_digits_and_textures(cache):
+  samples = demo.sample_photos(["celeba64", "svhn32", "dtd64", "pets64"])
+  folders = {os.path.basename(os.path.dirname(p)) for p in samples}
+  assert folders == {"celeba64", "svhn32", "dtd64", "pets64"}
+  pet = next(p for p in samples if "pets64" in p)
+  with Image.open(pet) as image:
+    photo = np.asarray(image.convert("RGB"))
+  result = demo.inpaint_request(_editor(photo), "center", "pets64", "ours", 3,
+                                0, cache)
+  assert result.image.shape == photo.shape
+  hole = (result.corrupted == 0).all(-1) & (photo != 0).any(-1)
+  np.testing.assert_array_equal(result.image[~hole], photo[~hole])
+
+
 def test_a_named_hole_and_a_fast_baseline(cache):
   photo = _face()
   result = demo.inpaint_request(_editor(photo), "center", "celeba64",

@@ -206,7 +206,7 @@ def build_page(model_names: list[str], cache: ModelCache | None = None,
     download = gr.File(label="Download the result", elem_id="download")
     samples = sample_photos(model_names)
     if samples:
-      gr.Examples(samples, inputs=[editor], label="Sample faces and digits")
+      gr.Examples(samples, inputs=[editor], label="Samples of the bundled models")
     button.click(on_click,
                  inputs=[editor, hole, model, method, iterations, seed],
                  outputs=[result, generated, corrupted, download])

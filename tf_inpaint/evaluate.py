@@ -248,9 +248,10 @@ def results_markdown(rows, description: str) -> str:
 def describe_selection(header: dict) -> str:
   """Which images, model and seed a `results.json` header is about."""
   subfolder = " in each subfolder" if header["per_subfolder"] else ""
-  return (f"{header['num_images']} images from {header['images']} (first "
-          f"{header['first_image']}{subfolder}), model {header['model']}, "
-          f"seed {header['seed']}")
+  first = header["first_image"]
+  start = f"first {first}" if first > 0 else f"the last {-first}"
+  return (f"{header['num_images']} images from {header['images']} ({start}"
+          f"{subfolder}), model {header['model']}, seed {header['seed']}")
 
 
 # What two `bin/evaluate` runs must share for their rows to join in a table.

@@ -20,7 +20,8 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-  flags.DEFINE_list("model", ["celeba64", "svhn32", "dtd64"], "Models the "
+  flags.DEFINE_list("model", ["celeba64", "svhn32", "dtd64", "pets64"],
+                    "Models the "
                     "page offers: bundled names and run directories (the "
                     "first is selected).")
   flags.DEFINE_string("host", "127.0.0.1", "Address to serve on; 0.0.0.0 "
