@@ -16,7 +16,7 @@ from tf_inpaint import models
 assert os.path.realpath(tf_inpaint.__file__).startswith(
     os.path.realpath(sys.argv[1])), tf_inpaint.__file__
 for name, size, samples in (("celeba64", 64, 16), ("svhn32", 32, 16),
-                            ("dtd64", 64, 20)):
+                            ("dtd64", 64, 20), ("pets64", 64, 16)):
   model_config, _, generator, _ = models.load(name)
   images = generator(tf.random.uniform((3, model_config.z_dim), -1, 1)).numpy()
   assert images.shape == (3, size, size, 3), images.shape

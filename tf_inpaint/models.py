@@ -321,6 +321,7 @@ BUNDLED_MODELS = {
     "celeba64_encoder": "celeba64",
     "svhn32_encoder": "svhn32",
     "dtd64": "dtd64",
+    "pets64": "pets64",
 }
 WEIGHTS_FILENAME = "weights.npz"
 # Bundled generator -> the bundled encoder that starts its search by default
