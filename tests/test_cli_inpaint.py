@@ -300,6 +300,18 @@ def test_no_flags_uses_the_bundled_model_and_sample_faces(tmp_path):
   assert report["inpaint_config"]["blend"] == "overlay"  # a flag given wins
 
 
+def test_pets64_fills_a_large_square_in_its_sample_pets(tmp_path):
+  result = run_inpaint("--model=pets64", "--mask=square_large", "--iters=2",
+                       "--num_images=2", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  files = os.listdir(tmp_path / "inpainted")
+  assert sorted(f for f in files if f.endswith("_inpainted.png")) == [
+      "Abyssinian_99_inpainted.png", "Bengal_99_inpainted.png"]
+  report = json.loads((tmp_path / "inpainted" / "metrics.json").read_text())
+  assert report["init"] == "random"  # no encoder and no measured defaults
+  assert report["inpaint_config"]["tune_iters"] == 0
+
+
 def test_a_run_directory_needs_images(run_dir, tmp_path):
   assert "images: required with --model=PATH" in _error(
       run_inpaint(f"--model={run_dir}", cwd=tmp_path))
