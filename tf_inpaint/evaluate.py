@@ -84,19 +84,22 @@ def ours_config(method: str, inpaint_config: InpaintConfig,
 def run_method(method, corrupted, masks, generator, discriminator,
                inpaint_config, nn_images, progress=False,
                context_encoder_model=None, encoder=None, frozen=False,
-               first_index=0):
+               first_index=0, inpainter=None):
   """One method's filled images for corrupted images (holes are zero).
 
   For our methods, `inpaint_config` and `encoder` (None: random starts) are
   the ones the method searches with (`ours_config`); `frozen`: G and D are
   frozen copies already (see `Inpainter`); `first_index`: the index of the
-  first image in the whole evaluation (our random starts depend on it).
+  first image in the whole evaluation (our random starts depend on it);
+  `inpainter`: one made with those, reused over the parts of a run (a new
+  one traces its search again, and every trace is kept).
   """
   if method in OURS:
-    return Inpainter(generator, discriminator, inpaint_config,
-                     progress=progress, encoder=encoder,
-                     frozen=frozen).inpaint(corrupted, masks,
-                                            first_index=first_index).blended
+    inpainter = inpainter or Inpainter(
+        generator, discriminator, inpaint_config, progress=progress,
+        encoder=encoder, frozen=frozen)
+    return inpainter.inpaint(corrupted, masks,
+                             first_index=first_index).blended
   if method == "tv":
     return baselines.total_variation(corrupted, masks)
   if method == "lowrank":
@@ -159,6 +162,9 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
                                    mask_name)
                        if method in OURS else inpaint_config)
       seconds, scores, kept = 0.0, [], []
+      inpainter = (Inpainter(generator, discriminator, method_config,
+                             progress=True, encoder=starts.get(method),
+                             frozen=True) if method in OURS else None)
       for start in range(0, count, part):
         original = np.asarray(images[start:start + part], np.float32)
         mask = masks_lib.make_masks(mask_name, len(original), size, seed,
@@ -170,7 +176,8 @@ def evaluate_pairs(images, mask_names, methods, generator, discriminator,
                             method_config, nn_images, progress=True,
                             context_encoder_model=encoders.get(mask_name),
                             encoder=starts.get(method), frozen=True,
-                            first_index=first_index + start)
+                            first_index=first_index + start,
+                            inpainter=inpainter)
         seconds += time.perf_counter() - began
         scores.append(metrics.image_metrics(original, filled, mask))
         if start < keep:
