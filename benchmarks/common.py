@@ -70,34 +70,38 @@ def mean_real_probability(discriminator, images) -> float:
   return float(tf.reduce_mean(tf.sigmoid(logits)))
 
 
-def _rss_gb(pid: int) -> float:
-  """A live process's resident memory (GB); 0 once it has gone."""
+def _memory_gb(pid: int) -> tuple[float, float]:
+  """A live process's (resident memory, its peak so far) in GB; zeros once
+  it has gone."""
+  values = {}
   try:
     with open(f"/proc/{pid}/status") as f:
       for line in f:
-        if line.startswith("VmRSS:"):
-          return int(line.split()[1]) * 1024 / 1e9
+        if line.startswith(("VmRSS:", "VmHWM:")):
+          values[line[:5]] = int(line.split()[1]) * 1024 / 1e9
   except OSError:
     pass
-  return 0.0
+  return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
 def watch_memory(command: list, cap_gb: float, cwd: str = None,
                  every: float = 0.1) -> dict:
-  """Runs `command` in a new process; its peak RSS (GB of 10^9 bytes, from
-  the kernel when it ends), seconds, RSS samples (seconds, GB) every
-  `every` s, and `stopped_over_cap_gb` if it passed `cap_gb` and was
-  killed, or `error` (its last stderr line) if it failed."""
+  """Runs `command` in a new process; its peak RSS (GB of 10^9 bytes: the
+  kernel's high-water mark, VmHWM, read every `every` s; not the child's
+  ru_maxrss, which starts at this process's RSS at the fork), seconds, RSS
+  samples (seconds, GB), and `stopped_over_cap_gb` if it passed `cap_gb`
+  and was killed, or `error` (its last stderr line) if it failed."""
   import subprocess  # pylint: disable=g-import-not-at-top
   import threading  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
   process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
-  capped, samples = threading.Event(), []
+  capped, samples, peak = threading.Event(), [], [0.0]
 
   def watch():
     while process.poll() is None:
-      rss = _rss_gb(process.pid)
+      rss, high_water = _memory_gb(process.pid)
+      peak[0] = max(peak[0], high_water)
       samples.append((round(time.perf_counter() - start, 1), round(rss, 3)))
       if rss > cap_gb:
         capped.set()
@@ -107,10 +111,8 @@ def watch_memory(command: list, cap_gb: float, cwd: str = None,
   watcher = threading.Thread(target=watch, daemon=True)
   watcher.start()
   stderr = process.stderr.read()  # until the process closes it
-  _, status, usage = os.wait4(process.pid, 0)
-  process.returncode = os.waitstatus_to_exitcode(status)
-  watcher.join()
-  result = {"peak_rss_gb": round(usage.ru_maxrss * 1024 / 1e9, 3),
+  watcher.join()  # it ends when the process has
+  result = {"peak_rss_gb": round(peak[0], 3),
             "seconds": round(time.perf_counter() - start, 1),
             "rss_samples": samples}
   if capped.is_set():
