@@ -119,6 +119,16 @@ def training_frame(height: int, width: int, crop: str) -> Frame:
                "training crop")
 
 
+def hole_bounds(hole: np.ndarray) -> tuple[int, int, int, int] | None:
+  """(top, bottom, left, right) of a bool hole's bounding box, bottom and
+  right exclusive; None for a hole with no missing pixel."""
+  rows = np.flatnonzero(hole.any(axis=1))
+  if not rows.size:
+    return None
+  cols = np.flatnonzero(hole.any(axis=0))
+  return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
 def choose_frame(hole: np.ndarray, crop: str) -> Frame:
   """The model's frame in a photo, for a bool hole of the photo's size.
 
@@ -131,8 +141,7 @@ def choose_frame(hole: np.ndarray, crop: str) -> Frame:
   """
   height, width = hole.shape
   training = training_frame(height, width, crop)
-  rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
-  top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+  top, bottom, left, right = hole_bounds(hole)
   if (top >= training.top and left >= training.left
       and bottom <= training.top + training.height
       and right <= training.left + training.width):
@@ -182,12 +191,11 @@ def _missing_cells(hole: np.ndarray, size: int) -> np.ndarray:
   """(size, size) bool: the model pixels that any hole pixel overlaps, even
   in part, from an integral image of the hole's bounding box only."""
   height, width = hole.shape
-  hole_rows = np.flatnonzero(hole.any(axis=1))
-  hole_cols = np.flatnonzero(hole.any(axis=0))
-  if not hole_rows.size:
+  bounds = hole_bounds(hole)
+  if bounds is None:
     return np.zeros((size, size), bool)
-  top, left = hole_rows[0], hole_cols[0]
-  box = hole[top:hole_rows[-1] + 1, left:hole_cols[-1] + 1]
+  top, bottom, left, right = bounds
+  box = hole[top:bottom, left:right]
   integral = np.zeros((box.shape[0] + 1, box.shape[1] + 1), np.int32)
   integral[1:, 1:] = box.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)
   row_start, row_end = (np.clip(x - top, 0, box.shape[0])
@@ -243,17 +251,13 @@ BLEND_MARGIN = 4
 MAX_BLEND_PIXELS = 256 * 256
 
 
-def _hole_box(hole: np.ndarray, frame: Frame, margin: int) -> Frame:
-  """The hole's bounding box plus `margin` pixels, inside `frame`, in the
-  photo's pixels."""
-  rows, cols = frame.slices()
-  inside = hole[rows, cols]
-  hole_rows = np.flatnonzero(inside.any(axis=1))
-  hole_cols = np.flatnonzero(inside.any(axis=0))
-  top = max(int(hole_rows[0]) - margin, 0)
-  left = max(int(hole_cols[0]) - margin, 0)
-  bottom = min(int(hole_rows[-1]) + 1 + margin, frame.height)
-  right = min(int(hole_cols[-1]) + 1 + margin, frame.width)
+def _hole_box(bounds: tuple, frame: Frame, margin: int) -> Frame:
+  """The hole's bounding box (`hole_bounds` inside the frame) plus `margin`
+  pixels, clipped to `frame`, in the photo's pixels."""
+  top, bottom, left, right = bounds
+  top, left = max(top - margin, 0), max(left - margin, 0)
+  bottom = min(bottom + margin, frame.height)
+  right = min(right + margin, frame.width)
   return Frame(frame.top + top, frame.left + left, bottom - top, right - left,
                frame.source)
 
@@ -292,12 +296,15 @@ def paste_back(photo, hole: np.ndarray, frame: Frame, generated: np.ndarray,
     method: a blend of blend.py.
     detail: the biharmonic blend's weight of G's detail.
   """
-  bare = _hole_box(hole, frame, 0)
+  frame_rows, frame_cols = frame.slices()
+  bounds = hole_bounds(hole[frame_rows, frame_cols])
+  top, bottom, left, right = bounds
   reduction = min(1.0, (MAX_BLEND_PIXELS / (
-      (bare.height + 2 * BLEND_MARGIN) * (bare.width + 2 * BLEND_MARGIN))) ** 0.5)
+      (bottom - top + 2 * BLEND_MARGIN) * (right - left + 2 * BLEND_MARGIN))
+                        ) ** 0.5)
   # The margin is BLEND_MARGIN pixels of the blend's resolution (+1 for the
   # reduced pixels that straddle the hole's edge).
-  box = _hole_box(hole, frame, BLEND_MARGIN if reduction == 1.0 else
+  box = _hole_box(bounds, frame, BLEND_MARGIN if reduction == 1.0 else
                   int(np.ceil((BLEND_MARGIN + 1) / reduction)))
   rows, cols = box.slices()
   inside = hole[rows, cols]

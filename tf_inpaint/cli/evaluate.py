@@ -200,16 +200,15 @@ def main() -> None:
       if not FLAGS[flag].value:
         raise errors.InputError(f"{flag}: required (unless --merge)")
     method_names.check_names(FLAGS.masks, FLAGS.methods)
-    config_flags.config_from_flags(config.InpaintConfig,
-                                   exclude=("image_every",))
+    requested = config_flags.config_from_flags(config.InpaintConfig,
+                                               exclude=("image_every",))
   from tf_inpaint import data, evaluate, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
                        _join_parts, defaults=config_flags.settings_defaults())
     print(f"Merged {len(FLAGS.merge)} parts into {FLAGS.outdir}", flush=True)
     return
-  inpaint_config = precision.resolved(config_flags.config_from_flags(
-      config.InpaintConfig, exclude=("image_every",)))
+  inpaint_config = precision.resolved(requested)
   print(precision.describe(FLAGS.precision, inpaint_config.precision),
         flush=True)
   shard = shards.shard_of_process(FLAGS.num_shards, FLAGS.shard_index)
