@@ -76,7 +76,8 @@ def main(argv):
                   f"--images={photo}", f"--mask_file={hole}",
                   f"--iters={FLAGS.iterations}", "--tune_iters=0",
                   f"--outdir={os.path.join(folder, f'out_{megapixels:g}')}",
-                  "--max_megapixels=0"],
+                  "--max_megapixels=0",
+                  f"--logdir={os.path.join(folder, 'logs')}"],
           "api": [sys.executable, "-c", _API_SCRIPT, photo, hole, FLAGS.model,
                   str(FLAGS.iterations)]}
       for path in FLAGS.paths:

@@ -52,3 +52,22 @@ def test_nearest_neighbour_finds_a_planted_near_duplicate():
   np.testing.assert_array_equal(filled[1][hole[1]], training[3][hole[1]])
   known = ~hole
   np.testing.assert_array_equal(filled[known], (query * mask)[known])
+
+
+def test_total_variation_reuses_one_trace_per_shape_and_repeats_exactly():
+  """A new trace per call was kept for good: bin/evaluate's memory grew with
+  every batch. Calls of one shape share one trace, and the reused Adam state
+  is reset, so a call's result does not depend on the calls before it."""
+  images = _smooth_images()
+  center = masks.make_masks("center", 2, 32, seed=0)
+  scattered = masks.make_masks("random80", 2, 32, seed=0)
+  first = baselines.total_variation(images * center, center, iterations=20)
+  baselines.total_variation(images * scattered, scattered, iterations=35,
+                            learning_rate=0.1)
+  again = baselines.total_variation(images * center, center, iterations=20)
+  np.testing.assert_array_equal(again, first)
+  *_, step = baselines._total_variation_solver(images.shape)
+  assert step.experimental_get_tracing_count() == 1
+  other_shape = baselines.total_variation(images[:1] * center[:1], center[:1],
+                                          iterations=20)
+  np.testing.assert_allclose(other_shape, first[:1], atol=1e-6)

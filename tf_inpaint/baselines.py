@@ -3,6 +3,9 @@
 Each takes corrupted images (N, H, W, C) in [-1, 1] and masks (N, H, W, 1),
 1 = known, and returns filled images whose known pixels are the input's.
 """
+import functools
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -30,14 +33,28 @@ def total_variation(corrupted, masks, iterations: int = 500,
   """
   corrupted = np.asarray(corrupted, np.float32)
   masks = np.asarray(masks, np.float32)
-  start = np.broadcast_to(_known_mean(corrupted, masks), corrupted.shape)
-  fill = tf.Variable(start.astype(np.float32))
-  known = tf.constant(masks)
-  values = tf.constant(corrupted)
-  optimizer = tf.keras.optimizers.Adam(learning_rate)
+  fill, optimizer, step = _total_variation_solver(corrupted.shape)
+  fill.assign(np.broadcast_to(_known_mean(corrupted, masks), corrupted.shape))
+  for variable in optimizer.variables:
+    variable.assign(tf.zeros_like(variable))
+  optimizer.learning_rate.assign(learning_rate)
+  values, known = tf.constant(corrupted), tf.constant(masks)
+  for _ in range(iterations):
+    step(values, known)
+  return np.clip(_keep_known(corrupted, fill.numpy(), masks), -1.0, 1.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _total_variation_solver(shape):
+  """(fill, Adam, traced step) for images of `shape`, built once and reused:
+  a new tf.function per call would keep every trace, and an evaluation's
+  memory would grow with each batch."""
+  fill = tf.Variable(tf.zeros(shape), name="tv_fill")
+  optimizer = keras.optimizers.Adam()
+  optimizer.build([fill])
 
   @tf.function(jit_compile=False)
-  def step():
+  def step(values, known):
     with tf.GradientTape() as tape:
       image = known * values + (1.0 - known) * fill
       dx = image[:, :-1, 1:] - image[:, :-1, :-1]
@@ -45,9 +62,7 @@ def total_variation(corrupted, masks, iterations: int = 500,
       tv = tf.reduce_sum(tf.sqrt(dx**2 + dy**2 + _TV_EPSILON**2))
     optimizer.apply_gradients([(tape.gradient(tv, fill), fill)])
 
-  for _ in range(iterations):
-    step()
-  return np.clip(_keep_known(corrupted, fill.numpy(), masks), -1.0, 1.0)
+  return fill, optimizer, step
 
 
 def low_rank(corrupted, masks, iterations: int = 200,
