@@ -39,22 +39,6 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
   return repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9
 
 
-# CPU flags that decide which kernels and precisions are fast.
-_RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
-                   "amx_bf16", "amx_tile")
-
-
-def machine() -> dict:
-  """What a speed figure depends on: CPU model and flags, cores used, versions."""
-  import keras  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import precision  # pylint: disable=g-import-not-at-top
-  return {"cpu": precision.cpu_model(),
-          "cpu_flags": [f for f in _RELEVANT_FLAGS
-                        if f in precision.cpu_flags()],
-          "cores_used": len(os.sched_getaffinity(0)),
-          "tensorflow": tf.__version__, "keras": keras.__version__}
-
-
 def supported_precisions() -> list:
   """float32, and the mixed precision `auto` picks here if it picks one."""
   from tf_inpaint import precision  # pylint: disable=g-import-not-at-top

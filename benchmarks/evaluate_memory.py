@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
+from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,7 +58,7 @@ def main(argv):
       "num_images": FLAGS.num_images, "masks": FLAGS.masks,
       "methods": FLAGS.methods, "iterations": FLAGS.iterations,
       **measured, "peak_rss_gb_by_quarter": quarters,
-      "machine": common.machine()}))
+      "machine": machine.facts()}))
 
 
 if __name__ == "__main__":

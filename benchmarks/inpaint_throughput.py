@@ -25,7 +25,8 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import keras_peers  # pylint: disable=g-import-not-at-top
-from benchmarks.common import forward_flops, machine, matmul_gflops, peak_rss_mb, supported_precisions  # pylint: disable=g-import-not-at-top
+from benchmarks.common import forward_flops, matmul_gflops, peak_rss_mb, supported_precisions  # pylint: disable=g-import-not-at-top
+from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, inpaint, masks, models  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("iterations", 20, "Timed iterations per setting.")
@@ -59,7 +60,7 @@ def main(argv):
   del argv
   generator, discriminator = models.build(config.ModelConfig())
   flops = 2 * sum(forward_flops(generator, discriminator))
-  result = {**machine(), "gflop_per_image_iteration": round(flops / 1e9, 3),
+  result = {**machine.facts(), "gflop_per_image_iteration": round(flops / 1e9, 3),
             "timed_iterations": FLAGS.iterations}
   ours = {}
   for precision in supported_precisions():

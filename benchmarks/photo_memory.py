@@ -67,6 +67,7 @@ def _write_photo(folder: str, megapixels: float) -> tuple[str, str]:
 def main(argv):
   del argv
   from benchmarks import common  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
   rows = []
   with tempfile.TemporaryDirectory(prefix="photo_memory_") as folder:
     for megapixels in map(float, FLAGS.megapixels):
@@ -87,7 +88,7 @@ def main(argv):
         rows.append({"path": path, "megapixels": megapixels, **measured})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
   print(json.dumps({"model": FLAGS.model, "hole_fraction": FLAGS.hole_fraction,
-                    "iterations": FLAGS.iterations, "machine": common.machine(),
+                    "iterations": FLAGS.iterations, "machine": machine.facts(),
                     "results": rows}))
 
 

@@ -31,6 +31,7 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
+from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, data, evaluate, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags()
@@ -69,7 +70,7 @@ def main(argv):
   psnr = inversion_psnr(generator, discriminator, encoder, images)
   result = {"model": models.identity(FLAGS.model), "images": FLAGS.images,
             "first_image": FLAGS.first_image, "num_images": len(images),
-            "seed": FLAGS.seed, "machine": common.machine()["cpu"],
+            "seed": FLAGS.seed, "machine": machine.cpu_model(),
             "inversion_start": encoder_name or "random",
             "inversion_iterations": FLAGS.inversion_iterations,
             "inversion_psnr": round(float(np.mean(psnr)), 3),

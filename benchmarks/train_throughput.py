@@ -28,7 +28,8 @@ from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 
 from benchmarks import keras_peers  # pylint: disable=g-import-not-at-top
-from benchmarks.common import forward_flops, machine, matmul_gflops, supported_precisions  # pylint: disable=g-import-not-at-top
+from benchmarks.common import forward_flops, matmul_gflops, supported_precisions  # pylint: disable=g-import-not-at-top
+from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, models, train  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("steps", 6, "Timed steps per setting (after warm-up).")
@@ -64,7 +65,7 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   tf.config.optimizer.set_jit(False)
-  result = {**machine(), "image_size": _SIZE, "batch_size": FLAGS.batch_size,
+  result = {**machine.facts(), "image_size": _SIZE, "batch_size": FLAGS.batch_size,
             "timed_steps": FLAGS.steps}
   flops = train_step_flops(config.ModelConfig(image_size=_SIZE))
   result["gflop_per_image"] = round(flops / 1e9, 3)

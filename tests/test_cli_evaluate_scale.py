@@ -69,7 +69,12 @@ def test_two_shards_merged_equal_one_evaluation(work):
   assert merged.returncode == 0, merged.stderr
   whole_rows, whole = _results(work / "whole")
   merged_rows, joined = _results(work / "merged")
-  assert joined == whole  # settings, and num_images 6 = 3 + 3
+  shard_commands = joined.pop("command").split(" && ")
+  assert [c.split("--outdir=")[1].split()[0] for c in shard_commands] == [
+      "part0", "part1", "merged"]  # how the merged results were made
+  del whole["command"]
+  assert whole["machine"]["cpu"] and whole["machine"]["cores_used"] >= 1
+  assert joined == whole  # settings, machine, and num_images 6 = 3 + 3
   assert merged_rows.keys() == whole_rows.keys()
   for key, row in whole_rows.items():
     for metric in ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole"):

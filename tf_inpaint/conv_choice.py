@@ -19,7 +19,7 @@ import time
 
 import tensorflow as tf
 
-from tf_inpaint import precision
+from tf_inpaint import machine
 from tf_inpaint.config import CONV_IMPLS
 from tf_inpaint.errors import InputError
 
@@ -71,7 +71,7 @@ def strided_layers(*networks) -> list:
 def _key(layer, batch_size: int, train_kernels: bool) -> str:
   """What a measurement depends on: machine, library, shape, batch, dtype, use."""
   return "|".join(map(str, (
-      precision.cpu_model(), f"tf{tf.__version__}", type(layer).__name__,
+      machine.cpu_model(), f"tf{tf.__version__}", type(layer).__name__,
       "x".join(map(str, layer.input_shape_seen)), layer.filters,
       f"batch{batch_size}", layer.compute_dtype,
       "train" if train_kernels else "infer")))

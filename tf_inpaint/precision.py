@@ -10,8 +10,8 @@ refused there. `auto` resolves to bf16 where the hardware has it, else
 float32, and the resolved value is what every run records.
 """
 import contextlib
-import functools
 
+from tf_inpaint import machine
 from tf_inpaint.errors import InputError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
@@ -19,32 +19,6 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 LEGACY = "float32"
 # /proc/cpuinfo flags that give bfloat16 arithmetic its own instructions.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def _cpuinfo(field: str) -> str | None:
-  """The first value of `field` in /proc/cpuinfo, or None where there is none."""
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.split(":", 1)[0].strip() == field:
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return None
-
-
-@functools.cache
-def cpu_flags() -> frozenset:
-  """The CPU's feature flags (empty where /proc/cpuinfo has none)."""
-  return frozenset((_cpuinfo("flags") or "").split())
-
-
-@functools.cache
-def cpu_model() -> str:
-  """The CPU's model name (lscpu's), or the platform's processor string."""
-  import platform  # pylint: disable=g-import-not-at-top
-  return (_cpuinfo("model name") or platform.processor()
-          or platform.machine())
 
 
 def gpu_compute_capabilities() -> list:
@@ -78,7 +52,7 @@ def resolve(precision: str, flags=None, gpus=None) -> str:
                      "float16 is only slower; use mixed_bfloat16 or float32")
   if precision != "auto":
     return precision
-  flags = cpu_flags() if flags is None else flags
+  flags = machine.cpu_flags() if flags is None else flags
   if gpus:
     return "mixed_bfloat16" if all(c >= (8, 0) for c in gpus) else "float32"
   return ("mixed_bfloat16" if any(flag in flags for flag in BF16_CPU_FLAGS)
@@ -95,7 +69,7 @@ def describe(requested: str, resolved: str) -> str:
   """The line a command prints once: what it computes in, and why."""
   if requested != "auto":
     return f"precision: {resolved}"
-  found = [flag for flag in BF16_CPU_FLAGS if flag in cpu_flags()]
+  found = [flag for flag in BF16_CPU_FLAGS if flag in machine.cpu_flags()]
   reason = (f"the CPU has {', '.join(found).upper()}" if found else
             "no bf16 instructions on this CPU")
   return f"precision: {resolved} (auto: {reason})"

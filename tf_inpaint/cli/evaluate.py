@@ -18,6 +18,7 @@ Each (mask, method) is saved as it finishes into <outdir>.partial, renamed to
 import dataclasses
 import json
 import os
+import shlex
 import sys
 
 import numpy as np
@@ -191,6 +192,9 @@ def _join_parts(staging: str, ordered: list) -> None:
   header = {key: value for key, value in headers[0].items()
             if key != "results"}
   header["num_images"] = sum(h["num_images"] for h in headers)
+  header["command"] = " && ".join(
+      [h.get("command", "(not recorded)") for h in headers]
+      + [shlex.join(["bin/evaluate", *sys.argv[1:]])])
   _write_results(staging, header, joined, originals)
 
 
@@ -202,7 +206,7 @@ def main() -> None:
     method_names.check_names(FLAGS.masks, FLAGS.methods)
     requested = config_flags.config_from_flags(config.InpaintConfig,
                                                exclude=("image_every",))
-  from tf_inpaint import data, evaluate, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import data, evaluate, machine, models, outputs, precision, shards  # pylint: disable=g-import-not-at-top
   if FLAGS.merge:
     shards.merge_parts(FLAGS.merge, FLAGS.outdir, FLAGS.overwrite, "evaluate",
                        _join_parts, defaults=config_flags.settings_defaults())
@@ -253,6 +257,8 @@ def main() -> None:
   nn_images, nn_description = _nn_search_set(
       methods, train_config, model_config.image_size, crop, images)
   header = {
+      "command": shlex.join(["bin/evaluate", *sys.argv[1:]]),
+      "machine": machine.facts(),
       "model": FLAGS.model, "images": FLAGS.images,
       "first_image": FLAGS.first_image, "num_images": len(images),
       "per_subfolder": FLAGS.per_subfolder, "seed": FLAGS.seed,
@@ -266,7 +272,7 @@ def main() -> None:
          if "ours_default" in methods else {}),
       **({"nn_images": nn_description} if nn_description else {})}
   settings = {**{key: value for key, value in header.items()
-                 if key != "num_images"},
+                 if key not in ("num_images", "command", "machine")},
               "model": models.identity(FLAGS.model),
               "num_images": FLAGS.num_images, "shard": list(shard)}
   with outputs.resumable_directory(
