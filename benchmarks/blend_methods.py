@@ -12,7 +12,6 @@ corrupted images. Only the blending differs between the `blend` columns.
 --detail_weights adds the biharmonic blend with each of those weights of G's
 detail (`--blend_detail`): 1 is the biharmonic blend, 0 the baseline.
 """
-import json
 import os
 import sys
 
@@ -66,7 +65,7 @@ def main(argv):
                                                       mask)
     report[mask_name] = row
     print(mask_name, row, file=sys.stderr, flush=True)
-  print(json.dumps(report))
+  common.print_report(report)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Measurements shared by the benchmark scripts."""
+import json
 import os
 import resource
+import shlex
+import sys
 import time
 
 import tensorflow as tf
@@ -139,3 +142,13 @@ def load_model_and_validation_images():
                                data.training_crop(train_config),
                                given.first_image, given.num_images)
   return model_config, generator, discriminator, images
+
+
+def print_report(result: dict) -> None:
+  """Prints a benchmark's result as one JSON line, with the command that ran
+  it and the machine it ran on: a figure quoted in the docs names both."""
+  from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
+  script = os.path.relpath(os.path.abspath(sys.argv[0]),
+                           os.path.dirname(os.path.dirname(__file__)))
+  print(json.dumps({"command": shlex.join(["python", script, *sys.argv[1:]]),
+                    "machine": machine.facts(), **result}))

@@ -9,7 +9,6 @@ with the run's last-step G and with its EMA G from the same checkpoint
 (`models.load(ema=False/True)`; D is the same), and reports the mean hole PSNR
 per mask, as `bin/evaluate` computes it for `ours`.
 """
-import json
 import os
 import sys
 
@@ -48,7 +47,7 @@ def main(argv):
                                 progress=lambda _: None)
     for row in rows:
       result[f"{name}_{row['mask']}_psnr_hole"] = round(row["psnr_hole"], 2)
-  print(json.dumps(result))
+  common.print_report(result)
 
 
 if __name__ == "__main__":

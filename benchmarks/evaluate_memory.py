@@ -10,7 +10,6 @@ the number of images: images are read a part at a time and results are
 written as they come. Reports the peak, and the highest RSS in each quarter
 of the run's time: a leak shows as quarters that keep rising.
 """
-import json
 import os
 import sys
 import tempfile
@@ -21,7 +20,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,12 +51,11 @@ def main(argv):
                    if q * measured["seconds"] / 4 <= seconds
                    < (q + 1) * measured["seconds"] / 4), default=0.0)
               for q in range(4)]
-  print(json.dumps({
+  common.print_report({
       "model": FLAGS.model, "images": FLAGS.images,
       "num_images": FLAGS.num_images, "masks": FLAGS.masks,
       "methods": FLAGS.methods, "iterations": FLAGS.iterations,
-      **measured, "peak_rss_gb_by_quarter": quarters,
-      "machine": machine.facts()}))
+      **measured, "peak_rss_gb_by_quarter": quarters})
 
 
 if __name__ == "__main__":

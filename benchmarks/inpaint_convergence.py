@@ -11,7 +11,6 @@ encoder start after each of --encoder_iterations; `iterations_to_match` is
 the fewest of those at which the encoder start's loss is at most the random
 start's (null if none is).
 """
-import json
 import os
 import sys
 
@@ -64,7 +63,7 @@ def main(argv):
         f"random_start_{FLAGS.iterations}": random_start,
         "encoder_start": learned,
         "iterations_to_match": min(matched) if matched else None}
-  print(json.dumps(report))
+  common.print_report(report)
 
 
 if __name__ == "__main__":

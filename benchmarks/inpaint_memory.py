@@ -8,7 +8,6 @@ process's resident memory (RSS) after the first pass and after the last, and
 the seconds per pass after the first: memory should stay flat (#14: under
 50 MB of growth after warm-up).
 """
-import json
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ from absl import app, flags  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 import tf_inpaint  # pylint: disable=g-import-not-at-top
 from tf_inpaint import models  # pylint: disable=g-import-not-at-top
 
@@ -57,14 +57,14 @@ def main(argv):
                   learning_rate=0.01 * (1 + i % 5)) if FLAGS.vary_options else {}
     model.inpaint(photo, hole, **{"iterations": FLAGS.iterations,
                                   "tune_iters": FLAGS.tune_iters, **varied})
-  print(json.dumps({
+  common.print_report({
       "model": FLAGS.model, "passes": FLAGS.passes,
       "iterations": FLAGS.iterations, "tune_iters": FLAGS.tune_iters,
       "vary_options": FLAGS.vary_options,
       "rss_mb_after_first": round(after_first),
       "rss_mb_after_last": round(_rss_mb()),
       "seconds_per_pass": round((time.perf_counter() - start) /
-                                max(1, FLAGS.passes - 1), 3)}))
+                                max(1, FLAGS.passes - 1), 3)})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ within 10 %) and images/s. For comparison, the in-memory path on the
 --small images: `data.read_images` of all, then one `Inpainter.inpaint`
 call, no files written.
 """
-import json
 import os
 import shutil
 import subprocess
@@ -100,12 +99,12 @@ def main(argv):
     small = _command_run(folder, FLAGS.small, os.path.join(work, "small"))
     large = _command_run(folder, FLAGS.large, os.path.join(work, "large"))
     in_memory = _in_memory(folder)
-  print(json.dumps({
+  common.print_report({
       "model": FLAGS.model, "images": FLAGS.images, "mask": FLAGS.mask,
       "iterations": FLAGS.iterations,
       f"command_{FLAGS.small}": small, f"command_{FLAGS.large}": large,
       f"in_memory_{FLAGS.small}": in_memory,
-      "peak_rss_ratio": round(large["peak_rss_mb"] / small["peak_rss_mb"], 3)}))
+      "peak_rss_ratio": round(large["peak_rss_mb"] / small["peak_rss_mb"], 3)})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ image-iteration costs G and D forward, then D and G backward to the input
 only (no weight gradients): about 2 x (G + D forward) FLOPs.
 """
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -25,8 +24,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import keras_peers  # pylint: disable=g-import-not-at-top
-from benchmarks.common import forward_flops, matmul_gflops, peak_rss_mb, supported_precisions  # pylint: disable=g-import-not-at-top
-from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
+from benchmarks.common import forward_flops, matmul_gflops, peak_rss_mb, print_report, supported_precisions  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, inpaint, masks, models  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("iterations", 20, "Timed iterations per setting.")
@@ -60,7 +58,7 @@ def main(argv):
   del argv
   generator, discriminator = models.build(config.ModelConfig())
   flops = 2 * sum(forward_flops(generator, discriminator))
-  result = {**machine.facts(), "gflop_per_image_iteration": round(flops / 1e9, 3),
+  result = {"gflop_per_image_iteration": round(flops / 1e9, 3),
             "timed_iterations": FLAGS.iterations}
   ours = {}
   for precision in supported_precisions():
@@ -86,7 +84,7 @@ def main(argv):
   result["fraction_of_matmul_float32_batch64"] = round(
       ours["float32/auto/batch64"] * flops / 1e9 / peak, 3)
   result["peak_rss_mb"] = round(peak_rss_mb(), 0)
-  print(json.dumps(result))
+  print_report(result)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Two signs, both on un-augmented images in the model's framing:
   copies of the training set; equally close ones are merely smooth.
 Run it on a run directory while it trains: it reads the newest checkpoint.
 """
-import json
 import os
 import sys
 
@@ -68,7 +67,7 @@ def main(argv):
   samples = generator(z).numpy()
   d_train = common.mean_real_probability(discriminator, train)
   d_validation = common.mean_real_probability(discriminator, validation)
-  print(json.dumps({
+  common.print_report({
       "model": FLAGS.model, "images": FLAGS.images,
       "per_subfolder": FLAGS.per_subfolder, "num_train": len(train),
       "num_validation": len(validation), "seed": FLAGS.seed,
@@ -82,7 +81,7 @@ def main(argv):
       "nearest_train_rms_validation": round(float(np.mean(
           _nearest_rms(validation, train))), 4),
       "nearest_validation_rms_samples": round(float(np.mean(
-          _nearest_rms(samples, validation))), 4)}))
+          _nearest_rms(samples, validation))), 4)})
 
 
 if __name__ == "__main__":

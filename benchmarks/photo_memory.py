@@ -67,7 +67,6 @@ def _write_photo(folder: str, megapixels: float) -> tuple[str, str]:
 def main(argv):
   del argv
   from benchmarks import common  # pylint: disable=g-import-not-at-top
-  from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
   rows = []
   with tempfile.TemporaryDirectory(prefix="photo_memory_") as folder:
     for megapixels in map(float, FLAGS.megapixels):
@@ -87,9 +86,9 @@ def main(argv):
         del measured["rss_samples"]
         rows.append({"path": path, "megapixels": megapixels, **measured})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-  print(json.dumps({"model": FLAGS.model, "hole_fraction": FLAGS.hole_fraction,
-                    "iterations": FLAGS.iterations, "machine": machine.facts(),
-                    "results": rows}))
+  common.print_report({"model": FLAGS.model, "hole_fraction": FLAGS.hole_fraction,
+                    "iterations": FLAGS.iterations,
+                    "results": rows})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ On held-out images, four measures:
 - D's gap: its mean probability "real" on `--train_images` minus that on
   the held-out images (over-fitting; near 0 is healthy).
 """
-import json
 import os
 import sys
 
@@ -31,7 +30,6 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from absl import app, flags  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, data, evaluate, inpaint, metrics, models, outputs, summaries  # pylint: disable=g-import-not-at-top
 
 common.define_validation_flags()
@@ -70,7 +68,7 @@ def main(argv):
   psnr = inversion_psnr(generator, discriminator, encoder, images)
   result = {"model": models.identity(FLAGS.model), "images": FLAGS.images,
             "first_image": FLAGS.first_image, "num_images": len(images),
-            "seed": FLAGS.seed, "machine": machine.cpu_model(),
+            "seed": FLAGS.seed,
             "inversion_start": encoder_name or "random",
             "inversion_iterations": FLAGS.inversion_iterations,
             "inversion_psnr": round(float(np.mean(psnr)), 3),
@@ -101,7 +99,7 @@ def main(argv):
     outputs.save_uint8_png(FLAGS.figure, summaries.image_grid(
         generator(z, training=False), columns=8)[0].numpy())
     result["figure"] = FLAGS.figure
-  print(json.dumps(result))
+  common.print_report(result)
 
 
 if __name__ == "__main__":

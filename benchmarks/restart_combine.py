@@ -11,7 +11,6 @@ each alone, of the best of the first j by total loss (`--combine_restarts=best`)
 and of the mean of their fills (`mean`), for j = 2..k, blended as the
 defaults say. It shows how the gain of averaging grows with k.
 """
-import json
 import os
 import sys
 
@@ -66,7 +65,7 @@ def main(argv):
         runs[f"mean_of_{seed + 1}"] = hole_psnr(np.mean(fills, axis=0))
       logging.info("%s: %s", mask_name, runs)
     report[mask_name] = runs
-  print(json.dumps(report))
+  common.print_report(report)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ come from the layer shapes: G forward, D forward on real and fake, D backward
 twice for D (input and weight gradients), D backward to its input once more
 for G, and G backward.
 """
-import json
 import os
 import sys
 import tempfile
@@ -28,8 +27,7 @@ from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 from PIL import Image  # pylint: disable=g-import-not-at-top
 
 from benchmarks import keras_peers  # pylint: disable=g-import-not-at-top
-from benchmarks.common import forward_flops, matmul_gflops, supported_precisions  # pylint: disable=g-import-not-at-top
-from tf_inpaint import machine  # pylint: disable=g-import-not-at-top
+from benchmarks.common import forward_flops, matmul_gflops, print_report, supported_precisions  # pylint: disable=g-import-not-at-top
 from tf_inpaint import config, models, train  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_integer("steps", 6, "Timed steps per setting (after warm-up).")
@@ -65,7 +63,7 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   tf.config.optimizer.set_jit(False)
-  result = {**machine.facts(), "image_size": _SIZE, "batch_size": FLAGS.batch_size,
+  result = {"image_size": _SIZE, "batch_size": FLAGS.batch_size,
             "timed_steps": FLAGS.steps}
   flops = train_step_flops(config.ModelConfig(image_size=_SIZE))
   result["gflop_per_image"] = round(flops / 1e9, 3)
@@ -96,7 +94,7 @@ def main(argv):
   result["matmul_gflops"] = round(peak, 1)
   result["fraction_of_matmul_float32"] = round(
       ours["float32/auto"] * flops / 1e9 / peak, 3)
-  print(json.dumps(result))
+  print_report(result)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ as `bin/inpaint` does by default for the model and mask.
 --encoder=celeba64_encoder starts the searches from it.
 """
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -92,7 +91,7 @@ def main(argv):
                                   "seconds_per_image": round(seconds, 2)}
       logging.info("%s, %s: %s", mask_name, setting, runs[f"tuned_{setting}"])
     report[mask_name] = runs
-  print(json.dumps(report))
+  common.print_report(report)
 
 
 if __name__ == "__main__":
