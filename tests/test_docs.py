@@ -77,3 +77,56 @@ def test_the_site_builds_with_no_warning(tmp_path):
   for flag in ("--precision", "--conv_impl", "--stop_tolerance", "--dataset"):
     assert flag in cli
   assert "load_model" in (site / "api" / "index.html").read_text()
+
+
+def _docs_tables():
+  sys.path.insert(0, os.path.join(REPO, "tools"))
+  import docs_tables  # pylint: disable=import-outside-toplevel
+  return docs_tables
+
+
+def test_every_results_table_matches_the_json_it_is_made_from():
+  result = subprocess.run([sys.executable, "tools/docs_tables.py", "--check"],
+                          cwd=REPO, capture_output=True, text=True,
+                          timeout=300, check=False)
+  assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/results.md",
+                                  "docs/benchmarks.md"])
+def test_no_results_table_is_typed_by_hand(page):
+  with open(os.path.join(REPO, page), encoding="utf-8") as f:
+    text = f.read()
+  assert "<!-- table " in text
+  outside = _docs_tables().BLOCK.sub("", text)
+  assert not re.findall(r"^\|.*", outside, re.MULTILINE)
+
+
+def test_a_table_is_rendered_from_its_json_with_command_and_cpu(tmp_path):
+  docs_tables = _docs_tables()
+  header = {"model": "m", "images": "folder:x", "first_image": 1,
+            "num_images": 2, "per_subfolder": False, "seed": 0,
+            "missing_fraction": 0.8}
+  row = lambda mask, method, value: {"mask": mask, "method": method,
+                                     "psnr_hole": value}
+  (tmp_path / "a.json").write_text(json.dumps({
+      **header, "command": "bin/evaluate --masks=center",
+      "machine": {"cpu": "Some CPU", "cpu_flags": ["avx2"], "cores_used": 2,
+                  "tensorflow": "2.x"},
+      "results": [row("center", "ours", 20.0), row("center", "tv", 18.5)]}))
+  (tmp_path / "b.json").write_text(json.dumps({
+      **header, "results": [row("left", "ours", 12.0),
+                            row("left", "tv", 12.25)]}))
+  page = (f"Intro\n<!-- table evaluate {tmp_path}/a.json {tmp_path}/b.json "
+          "metric=psnr_hole -->\nstale\n<!-- end table -->\nOutro\n")
+  rendered = docs_tables.regenerate(page, "page.md")
+  assert rendered.splitlines()[2:6] == [
+      "| mask | ours | tv |", "|---|---:|---:|",
+      "| center | **20.00** | 18.50 |", "| left | 12.00 | **12.25** |"]
+  assert "`bin/evaluate --masks=center` — Some CPU (avx2), 2 cores" in rendered
+  assert "command not recorded — CPU not recorded" in rendered  # b.json
+  assert rendered.startswith("Intro\n") and rendered.endswith("Outro\n")
+  assert docs_tables.regenerate(rendered, "page.md") == rendered
+  with pytest.raises(docs_tables.TableError,
+                     match=r"page.md: table evaluate .*missing.json"):
+    docs_tables.regenerate(page.replace("b.json", "missing.json"), "page.md")

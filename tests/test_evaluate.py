@@ -249,3 +249,34 @@ def test_runs_that_do_not_join_are_refused(second, message):
   with pytest.raises(InputError, match=message):
     evaluate.join_results([_run_results("center", ["ours", "tv"]), second],
                           ["a.json", "b.json"])
+
+
+def test_an_evaluation_in_many_parts_traces_each_search_once():
+  """bin/evaluate reads images a part (a batch) at a time; memory stays flat
+  over thousands of images only if no part traces a new search (every trace
+  is kept): one Inpainter per (mask, method), one TV step per shape."""
+  from conftest import fixed_networks  # pylint: disable=g-import-not-at-top
+  from tf_inpaint import baselines  # pylint: disable=g-import-not-at-top
+  from tf_inpaint.config import InpaintConfig  # pylint: disable=g-import-not-at-top
+  _, generator, discriminator = fixed_networks()
+  images = np.random.default_rng(2).uniform(-1, 1, (6, 32, 32, 3)).astype(
+      np.float32)
+  made = []
+  original_init = evaluate.Inpainter.__init__
+
+  def counting_init(self, *args, **kwargs):
+    made.append(self)
+    original_init(self, *args, **kwargs)
+
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(evaluate.Inpainter, "__init__", counting_init)
+    results = evaluate.evaluate(
+        images, ["center", "random80"], ["ours", "tv"], generator,
+        discriminator, InpaintConfig(iterations=2, batch_size=2),
+        progress=lambda _: None)[0]
+  assert len(results) == 4 and len(made) == 2  # one per (mask, ours)
+  for inpainter in made:  # three parts of 2 images, one traced search
+    ((_, _, step, _),) = inpainter._searches.values()
+    assert step.experimental_get_tracing_count() == 1
+  *_, tv_step = baselines._total_variation_solver((2, 32, 32, 3))
+  assert tv_step.experimental_get_tracing_count() == 1

@@ -214,17 +214,20 @@ def evaluate(images, mask_names, methods, generator, discriminator,
 
 
 def markdown_table(rows, value: str = "psnr", best=max,
-                   digits: int = 2) -> str:
+                   digits: int = 2, reference: dict | None = None) -> str:
   """Masks as rows, methods as columns (CVPR Table 1's layout).
 
   The `best` (max, or min for times) of each row is in bold; a method not
-  run on a mask has an empty cell.
+  run on a mask has an empty cell. `reference` ({column: {mask: value}},
+  e.g. a paper's published figures) adds columns that are shown, never
+  bolded: they were not measured here.
   """
+  reference = reference or {}
   masks = list(dict.fromkeys(r["mask"] for r in rows))
   methods = list(dict.fromkeys(r["method"] for r in rows))
   lookup = {(r["mask"], r["method"]): r[value] for r in rows}
-  lines = ["| mask | " + " | ".join(methods) + " |",
-           "|---|" + "---:|" * len(methods)]
+  lines = ["| mask | " + " | ".join([*methods, *reference]) + " |",
+           "|---|" + "---:|" * (len(methods) + len(reference))]
   for mask in masks:
     top = best(v for (m, _), v in lookup.items() if m == mask)
     cells = []
@@ -234,6 +237,8 @@ def markdown_table(rows, value: str = "psnr", best=max,
         continue
       cell = f"{lookup[(mask, method)]:.{digits}f}"
       cells.append(f"**{cell}**" if lookup[(mask, method)] == top else cell)
+    cells += [f"{column[mask]:.1f}" if mask in column else ""
+              for column in reference.values()]
     lines.append(f"| {mask} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
