@@ -261,13 +261,28 @@ def inpaint_defaults_table(results):
   return "\n".join(lines) + "\n"
 
 
+def evaluate_memory_table(results):
+  """Peak resident memory of `bin/evaluate` runs of different lengths, and
+  the peak of each quarter of each run (benchmarks/evaluate_memory.py)."""
+  (result,) = results
+  lines = ["| images × masks × methods | peak RSS | peak of each quarter of the "
+           "run | wall clock |", "|---|---:|---|---:|"]
+  for run in result["runs"]:
+    quarters = " / ".join(f"{gb:.2f}" for gb in run["peak_rss_gb_by_quarter"])
+    lines.append(f"| {run['num_images']:,} × {len(run['masks'])} × "
+                 f"{len(run['methods'])} | {run['peak_rss_gb']:.2f} GB | "
+                 f"{quarters} GB | {run['seconds'] / 60:.0f} min |")
+  return "\n".join(lines) + "\n"
+
+
 KINDS = {"evaluate": evaluate_table, "by_mask": by_mask_table,
          "prior_quality": prior_quality_table,
          "photo_memory": photo_memory_table, "throughput": throughput_table,
          "first_job": first_job_table, "bundles": bundles_table,
          "overfitting": overfitting_table,
          "checkpoints": checkpoints_table,
-         "inpaint_defaults": inpaint_defaults_table}
+         "inpaint_defaults": inpaint_defaults_table,
+         "evaluate_memory": evaluate_memory_table}
 
 
 def _load_part(spec: str) -> dict:
