@@ -154,7 +154,7 @@ def test_repeated_names_are_refused(masks, methods, message):
 
 @pytest.mark.parametrize("model_name, mask, expected", [
     # The model's own iteration count too, where it has one.
-    ("celeba64", "center", {"tune_iters": 30, "tune_layers": 4,
+    ("celeba64", "center", {"tune_iters": 15, "tune_layers": 4,
                             "blend": "poisson", "iterations": 100}),
     ("celeba64", "random80", {"tune_iters": 0, "blend": "biharmonic",
                               "blend_detail": 0.25, "restarts": 1}),

@@ -275,6 +275,26 @@ def evaluate_memory_table(results):
   return "\n".join(lines) + "\n"
 
 
+def tuning_table(results, mask="center"):
+  """Per-image tuning settings against the search alone, from
+  benchmarks/tuning_settings.py runs (one search per run, so settings
+  differ in the tuning only; seconds compare within a run)."""
+  lines = ["| tuning | layers | steps | learning rate | hole PSNR | "
+           "seconds per image |", "|---|---:|---:|---:|---:|---:|"]
+  for index, result in enumerate(results):
+    for name, scores in result[mask].items():
+      if name == "search" and index == 0:  # the same search in every run
+        lines.append(f"| none (the search alone) | | | | "
+                     f"{scores['psnr_hole']:.2f} | |")
+      elif name.startswith("tuned_"):
+        rate, _, layers, *steps = name[len("tuned_"):].split(":")
+        steps = steps[0] if steps else str(result["tune_iters"])
+        lines.append(f"| tuned | {layers} | {steps} | {rate} | "
+                     f"{scores['psnr_hole']:.2f} | "
+                     f"{scores['seconds_per_image']:.2f} |")
+  return "\n".join(lines) + "\n"
+
+
 KINDS = {"evaluate": evaluate_table, "by_mask": by_mask_table,
          "prior_quality": prior_quality_table,
          "photo_memory": photo_memory_table, "throughput": throughput_table,
@@ -282,7 +302,7 @@ KINDS = {"evaluate": evaluate_table, "by_mask": by_mask_table,
          "overfitting": overfitting_table,
          "checkpoints": checkpoints_table,
          "inpaint_defaults": inpaint_defaults_table,
-         "evaluate_memory": evaluate_memory_table}
+         "evaluate_memory": evaluate_memory_table, "tuning": tuning_table}
 
 
 def _load_part(spec: str) -> dict:
