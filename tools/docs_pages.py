@@ -16,8 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 # Links of the repository's files, as the site names the same pages.
-_SITE_LINKS = {"](docs/": "](", "](tf_inpaint/pretrained/MODELS.md)":
-               "](models.md)"}
+_SITE_LINKS = {"](docs/": "](", "](../../docs/": "](",
+               "](tf_inpaint/pretrained/MODELS.md)": "](models.md)"}
 
 
 def _read(*path: str) -> str:
