@@ -146,6 +146,7 @@ def tiny_runs(tiny_run, solid_colours, tmp_path_factory):
   return root, dcgan, center
 
 
+@pytest.mark.slow
 def test_evaluate_fills_holes_with_the_matching_context_encoder(tiny_runs):
   root, dcgan, center = tiny_runs
   _, _, generator, discriminator = models.load(dcgan)
@@ -209,6 +210,7 @@ def test_bin_inpaint_refuses_a_context_encoder(tiny_runs, tmp_path):
   assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_export_keeps_only_what_inference_needs(tiny_runs, tmp_path):
   root, _, center = tiny_runs
   models.export(center, str(tmp_path / "bundle"))

@@ -53,6 +53,7 @@ def test_the_button_fills_a_painted_hole_and_keeps_every_other_pixel(cache):
     np.testing.assert_array_equal(np.asarray(saved), result.image)
 
 
+@pytest.mark.slow
 def test_the_servers_precision_reaches_the_search(cache):
   photo = _face()
   results = {name: demo.inpaint_request(_editor(photo), "center", "celeba64",

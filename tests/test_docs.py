@@ -85,6 +85,7 @@ def _docs_tables():
   return docs_tables
 
 
+@pytest.mark.slow
 def test_every_results_table_matches_the_json_it_is_made_from():
   result = subprocess.run([sys.executable, "tools/docs_tables.py", "--check"],
                           cwd=REPO, capture_output=True, text=True,

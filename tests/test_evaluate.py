@@ -176,6 +176,7 @@ def test_ours_default_takes_bin_inpaints_defaults_for_the_model_and_mask(
   assert evaluate.ours_config("ours", given, model_name, mask).tune_iters == 0
 
 
+@pytest.mark.slow
 def test_ours_default_fills_as_ours_with_the_defaults_set_by_hand():
   import dataclasses  # pylint: disable=g-import-not-at-top
   from conftest import fixed_networks  # pylint: disable=g-import-not-at-top
@@ -251,6 +252,7 @@ def test_runs_that_do_not_join_are_refused(second, message):
                           ["a.json", "b.json"])
 
 
+@pytest.mark.slow
 def test_an_evaluation_in_many_parts_traces_each_search_once():
   """bin/evaluate reads images a part (a batch) at a time; memory stays flat
   over thousands of images only if no part traces a new search (every trace

@@ -370,6 +370,7 @@ def test_other_options_reuse_the_traced_search_and_tuning(nets, target):
   assert tune_step.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.slow
 def test_early_stopping_freezes_converged_images_and_shrinks_the_batch(
     nets, target, monkeypatch):
   _, y = target

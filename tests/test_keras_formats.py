@@ -41,6 +41,7 @@ def test_every_network_round_trips_through_a_keras_file(tmp_path,
     np.testing.assert_array_equal(loaded(*args), net(*args))
 
 
+@pytest.mark.slow
 def test_a_trained_model_round_trips_through_one_keras_file(tiny_run,
                                                             tmp_path):
   _, run_dir = tiny_run

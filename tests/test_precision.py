@@ -74,6 +74,7 @@ def test_the_policy_reaches_every_layer_and_variables_stay_float32(
   assert models.build(model_config)[0].dtype_policy.name == "float32"
 
 
+@pytest.mark.slow
 def test_a_bf16_run_records_its_precision_and_resumes_in_it(image_folder,
                                                             tmp_path):
   run_dir = str(tmp_path / "run")
@@ -98,6 +99,7 @@ def test_a_bf16_run_records_its_precision_and_resumes_in_it(image_folder,
                                       precision="float32"), run_dir).train()
 
 
+@pytest.mark.slow
 def test_a_run_from_before_precision_resumes_in_float32(image_folder,
                                                         tmp_path):
   run_dir = str(tmp_path / "run")
@@ -114,6 +116,7 @@ def test_a_run_from_before_precision_resumes_in_float32(image_folder,
   assert trainer.train()["step"] == 2
 
 
+@pytest.mark.slow
 def test_float16_trains_with_loss_scaling(image_folder, tmp_path,
                                           monkeypatch):
   # On a CPU float16 is refused as slow; a GPU is faked to reach the path.

@@ -80,6 +80,7 @@ def test_resumed_run_matches_an_uninterrupted_one(image_folder, tmp_path):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_one_step_under_mirrored_strategy_on_two_cpus(image_folder, tmp_path):
   assert len(tf.config.list_logical_devices("CPU")) == 2
   trainer = train.Trainer(TINY, _train_config(image_folder, steps=1,
@@ -273,6 +274,7 @@ def test_a_warm_start_begins_with_the_source_weights(image_folder, tmp_path):
     assert _sample_grids(str(tmp_path / "l2"), tag)[0] == expected.numpy()
 
 
+@pytest.mark.slow
 def test_a_warm_start_from_another_model_is_refused(image_folder, tmp_path):
   source = str(tmp_path / "source")
   train.Trainer(TINY, _train_config(image_folder, steps=1), source,

@@ -165,18 +165,18 @@ def throughput_table(results):
 
 
 def first_job_table(results):
-  """`bin/inpaint` runs timed with /usr/bin/time: wall clock, peak memory,
-  hole PSNR, and where the time went (its metrics.json)."""
+  """benchmarks/first_job.py: `bin/inpaint --mask=center` per precision,
+  wall clock, peak memory, hole PSNR, and where the time went."""
   (result,) = results
   lines = ["| run | wall clock | peak RSS | hole PSNR | start-up | search "
            "| tuning |", "|---|---:|---:|---:|---:|---:|---:|"]
-  for run in result["runs"].values():
-    seconds = run["seconds"]
+  for run in result["runs"]:
+    phases = run["phases"]
     lines.append(
-        f"| {run['what']} | {run['wall_clock']} | "
-        f"{run['peak_rss_mb'] / 1000:.1f} GB | {run['psnr_hole']:.2f} | "
-        f"{seconds['start-up']:.1f} s | {seconds['search']:.1f} s | "
-        f"{seconds['tuning']:.1f} s |")
+        f"| `{run['what']}` | {run['seconds']:.1f} s | "
+        f"{run['peak_rss_gb']:.2f} GB | {run['psnr_hole']:.2f} | "
+        f"{phases['start-up']:.1f} s | {phases['search']:.1f} s | "
+        f"{phases['tuning']:.1f} s |")
   return "\n".join(lines) + "\n"
 
 
@@ -295,6 +295,23 @@ def tuning_table(results, mask="center"):
   return "\n".join(lines) + "\n"
 
 
+def precisions_table(results, metric="psnr_hole"):
+  """The same `bin/evaluate` run in each precision: one column per run's
+  `inpaint_config.precision`, and the largest difference from the first."""
+  names = [r["inpaint_config"]["precision"] for r in results]
+  values = [{(row["mask"], row["method"]): row[metric]
+             for row in r["results"]} for r in results]
+  lines = ["| mask | method | " + " | ".join(names) + " | difference |",
+           "|---|---|" + "---:|" * (len(names) + 1)]
+  for mask, method in values[0]:
+    cells = [v[mask, method] for v in values]
+    difference = max(abs(c - cells[0]) for c in cells)
+    lines.append(f"| {mask} | {method} | "
+                 + " | ".join(f"{c:.3f}" for c in cells)
+                 + f" | {difference:.3f} |")
+  return "\n".join(lines) + "\n"
+
+
 KINDS = {"evaluate": evaluate_table, "by_mask": by_mask_table,
          "prior_quality": prior_quality_table,
          "photo_memory": photo_memory_table, "throughput": throughput_table,
@@ -302,7 +319,8 @@ KINDS = {"evaluate": evaluate_table, "by_mask": by_mask_table,
          "overfitting": overfitting_table,
          "checkpoints": checkpoints_table,
          "inpaint_defaults": inpaint_defaults_table,
-         "evaluate_memory": evaluate_memory_table, "tuning": tuning_table}
+         "evaluate_memory": evaluate_memory_table, "tuning": tuning_table,
+         "precisions": precisions_table}
 
 
 def _load_part(spec: str) -> dict:
@@ -332,7 +350,7 @@ def regenerate(text: str, page: str) -> str:
   def block(match):
     try:
       table, made_by = render(match.group(2), match.group(3))
-    except (OSError, KeyError, ValueError, InputError) as error:
+    except (OSError, KeyError, TypeError, ValueError, InputError) as error:
       raise TableError(f"{page}: table {match.group(2)}"
                        f"{match.group(3)}: {error}") from error
     shown = ("<small>The same runs as the table above.</small>  \n"
