@@ -295,7 +295,7 @@ def test_no_flags_uses_the_bundled_model_and_sample_faces(tmp_path):
   # center block (where it measurably helps) is tuned.
   report = json.loads((tmp_path / "inpainted" / "metrics.json").read_text())
   assert report["init"] == "encoder" and report["encoder"] == "celeba64_encoder"
-  assert report["inpaint_config"]["tune_iters"] == 30
+  assert report["inpaint_config"]["tune_iters"] == 15
   assert report["inpaint_config"]["tune_layers"] == 4
   assert report["inpaint_config"]["blend"] == "overlay"  # a flag given wins
 
