@@ -38,6 +38,7 @@ def _editor(photo, painted=None):
   return {"background": photo, "layers": layers, "composite": photo}
 
 
+@pytest.mark.slow
 def test_the_button_fills_a_painted_hole_and_keeps_every_other_pixel(cache):
   photo = _face()
   painted = np.zeros(photo.shape[:2], bool)
@@ -68,6 +69,7 @@ def test_the_servers_precision_reaches_the_search(cache):
   assert cache.get("celeba64")._inpainter.config.precision == "mixed_bfloat16"  # pylint: disable=protected-access
 
 
+@pytest.mark.slow
 def test_the_page_offers_pets_beside_faces_digits_and_textures(cache):
   samples = demo.sample_photos(["celeba64", "svhn32", "dtd64", "pets64"])
   folders = {os.path.basename(os.path.dirname(p)) for p in samples}
