@@ -58,6 +58,7 @@ class GeneratorTuner:
     self.config = config
     self._image_losses = image_losses
     self._tunings = {}  # see `_tuning_for`; shared with `reconfigured` copies
+    self._priors = {}  # see `_prior`; shared too
 
   def reconfigured(self, config: InpaintConfig) -> "GeneratorTuner":
     """This tuner with other options, sharing its variables and traces."""
@@ -73,11 +74,18 @@ class GeneratorTuner:
     """The prior kernels of the tuned layers, keyed by their place in G, in
     the phase form that `strided_conv.conv2d_transpose_per_example` takes (a
     permutation of the taps plus zeros: Adam and the penalty, elementwise,
-    see the same weights)."""
+    see the same weights). G is a frozen copy, so they are computed once per
+    `tune_layers` (eagerly: a traced step captures them as constants instead
+    of gathering every kernel's phases again at each step)."""
+    if tune_layers in self._priors:
+      return self._priors[tune_layers]
     layers = tunable_layers(self.generator)
     first = self._first_tuned(tune_layers)
-    return {i: tf.cast(layers[i].phases(), tf.float32)  # tuning: float32
-            for i in range(first, len(layers))}
+    prior = {i: tf.cast(layers[i].phases(), tf.float32)  # tuning: float32
+             for i in range(first, len(layers))}
+    if tf.executing_eagerly():
+      self._priors[tune_layers] = prior
+    return prior
 
   def features(self, z, tune_layers: int):
     """G's activations up to its first tuned layer, which tuning keeps; as

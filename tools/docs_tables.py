@@ -86,6 +86,19 @@ def evaluate_table(results, metric="psnr_hole", masks=None, methods=None,
                                  reference=reference)
 
 
+def _labels(labels: str) -> list[str]:
+  """A block's `labels=`: `;` between labels, `_` for a space."""
+  return [label.replace("_", " ") for label in labels.split(";")]
+
+
+def _cell(value, best, digits) -> str:
+  """A figure, bold where it is its row's or column's best; empty for None."""
+  if value is None:
+    return ""
+  text = f"{value:.{digits}f}"
+  return f"**{text}**" if value == best else text
+
+
 def by_mask_table(results, columns=None, labels=None, digits="2"):
   """Masks x settings from a benchmark's JSON whose masks map settings to
   one figure each (blend methods, detail weights); the best in bold."""
@@ -95,14 +108,13 @@ def by_mask_table(results, columns=None, labels=None, digits="2"):
                              for v in value.values())]
   columns = (columns.split(",") if columns else
              list(dict.fromkeys(k for m in masks for k in result[m])))
-  names = [label.replace("_", " ") for label in labels.split(";")] if labels else columns
+  names = _labels(labels) if labels else columns
   lines = ["| mask | " + " | ".join(names) + " |",
            "|---|" + "---:|" * len(columns)]
   for mask in masks:
     values = [result[mask].get(column) for column in columns]
     top = max(v for v in values if v is not None)
-    cells = ["" if v is None else (f"**{v:.{digits}f}**" if v == top
-                                   else f"{v:.{digits}f}") for v in values]
+    cells = [_cell(v, top, digits) for v in values]
     lines.append(f"| {mask} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
@@ -235,14 +247,13 @@ def checkpoints_table(results, labels):
     else:
       rows += [(result[f"{g}_center_psnr_hole"],
                 result[f"{g}_random80_psnr_hole"]) for g in ("raw", "ema")]
-  names = [label.replace("_", " ") for label in labels.split(";")]
+  names = _labels(labels)
   if len(names) != len(rows):
     raise ValueError(f"{len(names)} labels for {len(rows)} rows")
   best = [max(column) for column in zip(*rows)]
   lines = ["| generator | center | random80 |", "|---|---:|---:|"]
   for name, row in zip(names, rows):
-    cells = [f"**{v:.2f}**" if v == top else f"{v:.2f}"
-             for v, top in zip(row, best)]
+    cells = [_cell(v, top, 2) for v, top in zip(row, best)]
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
